@@ -1,0 +1,123 @@
+"""The one place that reads the environment.
+
+Every path, URL and secret the project uses comes from :class:`Settings`. The defaults describe the
+embedded local stack (everything under ``.mercator/``); production replaces them through environment
+variables alone (``WAREHOUSE_URL``, ``LAKE_URI``, ``SPARK_MASTER``, ``MLFLOW_TRACKING_URI``, …).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Typed configuration; secrets are ``SecretStr`` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MERCATOR_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    home: Path = Field(default=REPO_ROOT / ".mercator", description="Embedded stack state (git-ignored).")
+    pg_port: int = Field(default=55432, description="Loopback TCP port of the embedded Postgres.")
+    pg_database: str = "mercator"
+    warehouse_url_override: str | None = Field(
+        default=None, validation_alias=AliasChoices("WAREHOUSE_URL", "MERCATOR_WAREHOUSE_URL")
+    )
+    lake_uri_override: str | None = Field(
+        default=None, validation_alias=AliasChoices("LAKE_URI", "MERCATOR_LAKE_URI")
+    )
+    spark_master: str = Field(
+        default="local[2]", validation_alias=AliasChoices("SPARK_MASTER", "MERCATOR_SPARK_MASTER")
+    )
+    spark_shuffle_partitions: int = 2
+    mlflow_tracking_uri_override: str | None = Field(
+        default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MERCATOR_MLFLOW_TRACKING_URI")
+    )
+    mlflow_ui_port: int = 5055
+    airflow_ui_port: int = 8085
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8765
+    sandbox_seed: int = 42
+    sandbox_profile: str = "small"
+    orders_api_url_override: str | None = Field(
+        default=None, validation_alias=AliasChoices("ORDERS_API_URL", "MERCATOR_ORDERS_API_URL")
+    )
+    orders_api_token: SecretStr = Field(
+        default=SecretStr("sandbox-token"),
+        validation_alias=AliasChoices("ORDERS_API_TOKEN", "MERCATOR_ORDERS_API_TOKEN"),
+    )
+    orders_requests_per_second: float = 20.0
+    http_max_attempts: int = 6
+    http_max_total_seconds: float = 120.0
+    pii_hash_key: SecretStr = Field(
+        default=SecretStr("local-dev-pii-key"),
+        validation_alias=AliasChoices("PII_HASH_KEY", "MERCATOR_PII_HASH_KEY"),
+    )
+    churn_horizon_days: int = 30
+    demo_start: str = "2025-11-01"
+    demo_days: int = 3
+    demo_history_days: int = 90
+    dwd_lookback_days: int = 7
+
+    # ---- derived locations -------------------------------------------------------------------
+    @property
+    def pg_data_dir(self) -> Path:
+        return self.home / "pg" / "data"
+
+    @property
+    def pg_socket_dir(self) -> Path:
+        return self.home / "pg" / "run"
+
+    @property
+    def warehouse_url(self) -> str:
+        """SQLAlchemy/psycopg URL of the warehouse (embedded Postgres unless WAREHOUSE_URL is set)."""
+        return self.warehouse_url_override or self.embedded_url(self.pg_database)
+
+    def embedded_url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{database}"
+
+    @property
+    def lake_uri(self) -> str:
+        return self.lake_uri_override or (self.home / "lake").as_uri()
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri_override:
+            return self.mlflow_tracking_uri_override
+        return self.embedded_url("mlflow").replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.home / "mlflow-artifacts"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def airflow_db_url(self) -> str:
+        return self.embedded_url("airflow").replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @property
+    def orders_api_url(self) -> str:
+        return self.orders_api_url_override or f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return REPO_ROOT / "dbt"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings; tests build their own ``Settings(...)`` instead of mutating this one."""
+    return Settings()

