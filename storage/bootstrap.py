@@ -47,7 +47,9 @@ def ensure_databases(settings: Settings, names: tuple[str, ...]) -> None:
 def _ensure_role(conn: psycopg.Connection, role: str, *, login: bool) -> None:
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
     if not exists:
-        conn.execute(sql.SQL("create role {} " + ("login" if login else "nologin")).format(sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("create role {} " + ("login" if login else "nologin")).format(sql.Identifier(role))
+        )
 
 
 def ensure_warehouse(warehouse_url: str) -> None:
@@ -73,7 +75,9 @@ def ensure_warehouse(warehouse_url: str) -> None:
             conn.execute(sql.SQL("grant usage on schema {} to {}").format(ident, analyst))
             conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(ident, analyst))
             conn.execute(
-                sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(ident, analyst)
+                sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(
+                    ident, analyst
+                )
             )
         conn.execute(OPS_DDL)
     log.info("warehouse schemas %s and roles %s/%s ready", SCHEMAS, OWNER_ROLE, ANALYST_ROLE)

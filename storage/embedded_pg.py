@@ -172,12 +172,26 @@ def start(data_dir: Path, socket_dir: Path, port: int, timeout_s: float = 60.0) 
         f"-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
     )
     result = _pg(
-        ["pg_ctl", "start", "-D", str(data_dir), "-l", str(log_file), "-o", options, "-w", "-t", str(int(timeout_s))],
+        [
+            "pg_ctl",
+            "start",
+            "-D",
+            str(data_dir),
+            "-l",
+            str(log_file),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(timeout_s)),
+        ],
         check=False,
     )
     if result.returncode != 0:
         tail = log_file.read_text()[-2000:] if log_file.exists() else ""
-        raise EmbeddedPostgresError(f"embedded postgres failed to start on port {port}: {result.stderr}{tail}")
+        raise EmbeddedPostgresError(
+            f"embedded postgres failed to start on port {port}: {result.stderr}{tail}"
+        )
     deadline = time.monotonic() + timeout_s
     while not _port_in_use(port):
         if time.monotonic() > deadline:

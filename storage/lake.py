@@ -39,5 +39,7 @@ def local_path(uri: str) -> Path:
     """The filesystem path of a file:// URI; other schemes are an error, not a silent local write."""
     parts = urlsplit(uri)
     if parts.scheme not in ("", "file"):
-        raise ValueError(f"{uri!r} is not on the local filesystem; use a filesystem client for {parts.scheme}://")
+        raise ValueError(
+            f"{uri!r} is not on the local filesystem; use a filesystem client for {parts.scheme}://"
+        )
     return Path(url2pathname(parts.path)) if parts.scheme else Path(uri)

@@ -1,0 +1,46 @@
+# Mercator: two commands matter — `make demo` (install + run everything locally) and `make test`.
+SHELL := /bin/bash
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: demo test bench install up ui down status docs lint format clean
+
+$(TOOLS)/bin/uv:
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5'
+
+install: $(if $(shell command -v uv 2>/dev/null),,$(TOOLS)/bin/uv)
+	$(UV) sync --frozen
+
+demo: install
+	$(RUN) mercator demo
+
+test: install
+	$(RUN) pytest -m "not bench"
+
+bench: install
+	$(RUN) pytest -m bench -s -p no:randomly tests/bench
+
+up: install
+	$(RUN) mercator up --ui
+
+down:
+	$(RUN) mercator down
+
+status:
+	$(RUN) mercator status
+
+docs: install
+	$(RUN) mercator docs
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+clean: down
+	rm -rf .mercator

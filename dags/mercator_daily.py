@@ -1,0 +1,97 @@
+"""
+### Mercator daily
+
+Ingests one business day of orders from the marketplace API, builds DWD with Spark, gates it with
+Great Expectations, loads it into Postgres, runs dbt (DWS + ADS with tests), retrains the churn model
+(promoted to `champion` only if it beats the baseline and the current champion) and scores customers.
+
+The run's data interval is the business day `ds` (UTC); rerunning a day replaces its partitions.
+A failed quality gate stops everything downstream of that day and names the failed expectation.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+
+def _ds(data_interval_start):
+    return data_interval_start.date()
+
+
+def _settings():
+    from ops.settings import get_settings
+
+    return get_settings()
+
+
+@dag(
+    dag_id="mercator_daily",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["mercator", "orders", "churn"],
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
+    doc_md=__doc__,
+)
+def mercator_daily():
+    @task
+    def ingest_orders(data_interval_start=None) -> dict:
+        from ops.pipeline import ingest_orders
+
+        return ingest_orders(_settings(), _ds(data_interval_start))
+
+    @task
+    def build_dwd(ingested: dict, data_interval_start=None) -> dict:
+        from ops.pipeline import build_dwd
+
+        ds = _ds(data_interval_start)
+        return build_dwd(_settings(), ds, ds)
+
+    @task
+    def validate_dwd(built: dict, data_interval_start=None) -> dict:
+        from airflow.exceptions import AirflowFailException
+
+        from ops.pipeline import validate_dwd
+        from spark_jobs.quality import DataQualityError
+
+        ds = _ds(data_interval_start)
+        try:
+            return validate_dwd(_settings(), ds, ds)
+        except DataQualityError as error:  # retrying cannot fix bad data: fail at once
+            raise AirflowFailException(str(error)) from error
+
+    @task
+    def load_dwd(validated: dict, data_interval_start=None) -> dict:
+        from ops.pipeline import load_dwd
+
+        ds = _ds(data_interval_start)
+        return load_dwd(_settings(), ds, ds)
+
+    @task
+    def dbt_build(loaded: dict, data_interval_start=None) -> dict:
+        from ops.pipeline import transform
+
+        ds = _ds(data_interval_start)
+        return transform(_settings(), ds, ds)
+
+    @task
+    def train_churn(transformed: dict, data_interval_start=None) -> dict:
+        from ops.pipeline import train_churn
+
+        return train_churn(_settings(), _ds(data_interval_start))
+
+    @task
+    def score_churn(trained: dict, data_interval_start=None) -> dict:
+        from ops.pipeline import score_churn
+
+        return score_churn(_settings(), _ds(data_interval_start))
+
+    score_churn(train_churn(dbt_build(load_dwd(validate_dwd(build_dwd(ingest_orders()))))))
+
+
+mercator_daily()

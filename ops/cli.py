@@ -1,0 +1,113 @@
+"""``mercator`` command line: the local stack, backfills, DAG runs and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from datetime import date, timedelta
+
+from ops.settings import Settings, get_settings
+
+log = logging.getLogger("mercator")
+
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.stack import up
+
+    for row in up(settings, with_ui=args.ui):
+        print(f"{row.name:<12} {'running' if row.running else 'stopped':<8} {row.where}")
+
+
+def cmd_down(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.stack import down
+
+    down(settings)
+    print("stack stopped")
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.stack import status
+
+    for row in status(settings):
+        print(f"{row.name:<12} {'running' if row.running else 'stopped':<8} {row.where}")
+
+
+def cmd_backfill(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.pipeline import backfill
+
+    print(backfill(settings, args.start, args.end))
+
+
+def cmd_run_day(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.airflow_runs import run_day
+
+    run_day(settings, args.ds)
+
+
+def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.summary import collect, render
+
+    print(render(collect(settings), settings))
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    """Stack up, history backfilled, the daily DAG run for the demo window, then the summary."""
+    from ops.airflow_runs import run_day
+    from ops.pipeline import backfill, days_between
+    from ops.stack import up
+    from ops.summary import collect, render
+
+    started = time.monotonic()
+    first_day = date.fromisoformat(settings.demo_start)
+    up(settings)
+    history_start = first_day - timedelta(days=settings.demo_history_days)
+    log.info("backfilling history %s..%s", history_start, first_day - timedelta(days=1))
+    backfill(settings, history_start, first_day - timedelta(days=1))
+    for ds in days_between(first_day, first_day + timedelta(days=settings.demo_days - 1)):
+        log.info("running DAG mercator_daily for ds=%s", ds)
+        run_day(settings, ds)
+    print(render(collect(settings), settings))
+    print(f"demo finished in {time.monotonic() - started:.0f}s")
+
+
+def cmd_docs(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.dbt_runner import run_dbt
+
+    run_dbt(settings, ["docs", "generate"])
+    print(f"dbt docs: {settings.home / 'dbt' / 'target' / 'index.html'}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mercator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the embedded stack")
+    up.add_argument("--ui", action="store_true", help="also start the MLflow and Airflow UIs")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop the embedded stack").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="show what runs").set_defaults(func=cmd_status)
+    backfill = sub.add_parser("backfill", help="ingest and build many days in one go (no Airflow)")
+    backfill.add_argument("--start", type=_date, required=True)
+    backfill.add_argument("--end", type=_date, required=True)
+    backfill.set_defaults(func=cmd_backfill)
+    run_day = sub.add_parser("run-day", help="run the daily DAG for one business day via airflow dags test")
+    run_day.add_argument("--ds", type=_date, required=True)
+    run_day.set_defaults(func=cmd_run_day)
+    sub.add_parser("demo", help="the whole demo: stack, history, DAG runs, summary").set_defaults(func=cmd_demo)
+    sub.add_parser("summary", help="rows per layer, mart rows, champion model").set_defaults(func=cmd_summary)
+    sub.add_parser("docs", help="generate dbt docs").set_defaults(func=cmd_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    args.func(get_settings(), args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The daily pipeline as plain functions: what each DAG task (and a CLI backfill) calls.
+
+Each step takes settings and a business-date interval, does one thing, logs counts in and out and
+returns a small JSON-able summary (it travels through XCom). Heavy imports stay inside the steps so
+DAG parsing stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from ops.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ORDERS_SOURCE = "orders"
+ORDER_ITEM = "order_item"
+
+
+def days_between(start: date, end: date) -> list[date]:
+    """Inclusive list of days; an empty interval is a caller error, not a silent no-op."""
+    if end < start:
+        raise ValueError(f"interval end {end} is before start {start}")
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def dwd_days(settings: Settings, start: date, end: date) -> list[date]:
+    """DWD partitions an ODS interval can change: late updates reach back ``dwd_lookback_days``."""
+    return days_between(start - timedelta(days=settings.dwd_lookback_days), end)
+
+
+def ingest_orders(settings: Settings, ds: date) -> dict[str, Any]:
+    from connectors.ingest import ingest_orders_day
+
+    manifest = ingest_orders_day(settings, ds)
+    summary = {
+        "ds": ds.isoformat(),
+        "received": manifest.records_received,
+        "landed": manifest.records_landed,
+        "quarantined": manifest.records_quarantined,
+        "requests": manifest.requests,
+    }
+    log.info("ingest orders %s: %s", ds, summary)
+    return summary
+
+
+def build_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
+    """ODS → DWD for every day of the interval in one Spark application."""
+    from spark_jobs.order_items import run_order_items
+    from spark_jobs.session import build_spark_session
+
+    spark = build_spark_session(settings, app_name=f"mercator-dwd-{start}-{end}")
+    rows_in = rows_out = 0
+    started = time.monotonic()
+    try:
+        for ds in days_between(start, end):
+            counts = run_order_items(spark, settings, ds)
+            rows_in += counts.rows_in
+            rows_out += counts.rows_out
+    finally:
+        spark.stop()
+    summary = {"rows_in": rows_in, "rows_out": rows_out, "seconds": round(time.monotonic() - started, 1)}
+    log.info("dwd order_item %s..%s: %s", start, end, summary)
+    return summary
+
+
+def validate_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
+    """Great Expectations gate on the DWD partitions the interval touched; raises DataQualityError."""
+    from spark_jobs.quality import validate_dwd_partitions
+
+    result = validate_dwd_partitions(settings, ORDER_ITEM, dwd_days(settings, start, end))
+    summary = {"partitions": len(result.partitions), "expectations": result.expectations_evaluated}
+    log.info("dwd validation %s..%s passed: %s", start, end, summary)
+    return summary
+
+
+def load_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
+    from storage.loader import load_dwd_partitions
+
+    loaded = load_dwd_partitions(settings, ORDER_ITEM, dwd_days(settings, start, end))
+    summary = {"partitions": len(loaded), "rows": sum(loaded.values())}
+    log.info("loaded dwd.%s %s..%s: %s", ORDER_ITEM, start, end, summary)
+    return summary
+
+
+def transform(settings: Settings, start: date, end: date) -> dict[str, Any]:
+    """dbt build (DWS incremental + ADS marts + tests) for the DWD days the interval touched."""
+    from ops.dbt_runner import build_day_range
+
+    days = dwd_days(settings, start, end)
+    result = build_day_range(settings, days[0], days[-1])
+    summary = {"nodes": len(result.nodes), "seconds": round(result.elapsed_seconds, 1)}
+    log.info("dbt build %s..%s: %s", days[0], days[-1], summary)
+    return summary
+
+
+def train_churn(settings: Settings, as_of: date) -> dict[str, Any]:
+    from training.churn.train import train_churn as train
+
+    result = train(settings, as_of)
+    summary = {"version": result.version, "aliases": list(result.aliases), "metrics": result.metrics}
+    log.info("churn model trained as of %s: %s", as_of, summary)
+    return summary
+
+
+def score_churn(settings: Settings, as_of: date) -> dict[str, Any]:
+    from training.churn.score import score_churn as score
+
+    rows = score(settings, as_of)
+    log.info("churn scores for %s: %s rows", as_of, rows)
+    return {"score_date": as_of.isoformat(), "rows": rows}
+
+
+def backfill(settings: Settings, start: date, end: date) -> dict[str, Any]:
+    """Many days at once: ingest each day, then one Spark application, one load and one dbt build."""
+    days = days_between(start, end)
+    started = time.monotonic()
+    landed = 0
+    for index, ds in enumerate(days, 1):
+        landed += ingest_orders(settings, ds)["landed"]
+        if index % 10 == 0 or index == len(days):
+            rate = landed / max(time.monotonic() - started, 1e-9)
+            log.info("backfill ingest: %d/%d days, %d records (%.0f records/s)", index, len(days), landed, rate)
+    summary = {
+        "days": len(days),
+        "landed": landed,
+        "dwd": build_dwd(settings, start, end),
+        "validation": validate_dwd(settings, start, end),
+        "load": load_dwd(settings, start, end),
+        "dbt": transform(settings, start, end),
+    }
+    log.info("backfill %s..%s done in %.0fs", start, end, time.monotonic() - started)
+    return summary

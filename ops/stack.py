@@ -1,0 +1,146 @@
+"""The embedded local stack: Postgres, the sandbox marketplace, and optionally the MLflow and Airflow UIs."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ops import processes
+from ops.environment import child_env
+from ops.processes import Service
+from ops.settings import Settings
+from storage import embedded_pg
+from storage.bootstrap import ensure_databases, ensure_warehouse
+
+log = logging.getLogger(__name__)
+
+AIRFLOW_DB = "airflow"
+MLFLOW_DB = "mlflow"
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    name: str
+    running: bool
+    where: str
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def sandbox_service(settings: Settings) -> Service:
+    return Service(
+        name="sandbox",
+        command=(
+            sys.executable,
+            "-m",
+            "connectors.sandbox",
+            "--host",
+            settings.sandbox_host,
+            "--port",
+            str(settings.sandbox_port),
+            "--seed",
+            str(settings.sandbox_seed),
+            "--profile",
+            settings.sandbox_profile,
+        ),
+        port=settings.sandbox_port,
+        run_dir=settings.home / "run",
+        log_dir=settings.logs_dir,
+    )
+
+
+def mlflow_service(settings: Settings) -> Service:
+    return Service(
+        name="mlflow-ui",
+        command=(
+            _bin("mlflow"),
+            "server",
+            "--backend-store-uri",
+            settings.mlflow_tracking_uri,
+            "--default-artifact-root",
+            settings.mlflow_artifacts_dir.as_uri(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(settings.mlflow_ui_port),
+            "--workers",
+            "1",
+        ),
+        port=settings.mlflow_ui_port,
+        run_dir=settings.home / "run",
+        log_dir=settings.logs_dir,
+    )
+
+
+def airflow_service(settings: Settings) -> Service:
+    return Service(
+        name="airflow-ui",
+        command=(_bin("airflow"), "api-server", "--port", str(settings.airflow_ui_port)),
+        port=settings.airflow_ui_port,
+        run_dir=settings.home / "run",
+        log_dir=settings.logs_dir,
+    )
+
+
+def _sandbox_ready(settings: Settings) -> bool:
+    try:
+        return httpx.get(f"{settings.orders_api_url}/health", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def migrate_airflow(settings: Settings) -> None:
+    """``airflow db migrate`` once per Airflow version (it is idempotent but costs seconds)."""
+    import airflow
+
+    marker = settings.airflow_home / f".migrated-{airflow.__version__}"
+    if marker.exists():
+        return
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [_bin("airflow"), "db", "migrate"], env=child_env(settings), capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise processes.ServiceError(
+            f"airflow db migrate failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
+        )
+    marker.touch()
+
+
+def up(settings: Settings, *, with_ui: bool = False) -> list[StackStatus]:
+    """Bring the stack up; every step is a no-op when already done, so ``up`` twice is harmless."""
+    for folder in (settings.home, settings.logs_dir, settings.mlflow_artifacts_dir, settings.airflow_home):
+        folder.mkdir(parents=True, exist_ok=True)
+    if settings.warehouse_url_override is None:
+        embedded_pg.start(settings.pg_data_dir, settings.pg_socket_dir, settings.pg_port)
+        ensure_databases(settings, (settings.pg_database, MLFLOW_DB, AIRFLOW_DB))
+    ensure_warehouse(settings.warehouse_url)
+    migrate_airflow(settings)
+    env = child_env(settings)
+    processes.start(sandbox_service(settings), env, ready=lambda: _sandbox_ready(settings))
+    if with_ui:
+        processes.start(mlflow_service(settings), env, timeout_s=180)
+        processes.start(airflow_service(settings), env, timeout_s=240)
+    return status(settings)
+
+
+def down(settings: Settings) -> None:
+    for service in (airflow_service(settings), mlflow_service(settings), sandbox_service(settings)):
+        if processes.stop(service):
+            log.info("stopped %s", service.name)
+    embedded_pg.stop(settings.pg_data_dir, settings.pg_port)
+
+
+def status(settings: Settings) -> list[StackStatus]:
+    pg = embedded_pg.status(settings.pg_data_dir, settings.pg_port)
+    rows = [StackStatus("postgres", pg.running, f"postgresql://postgres@127.0.0.1:{settings.pg_port}")]
+    for service in (sandbox_service(settings), mlflow_service(settings), airflow_service(settings)):
+        rows.append(StackStatus(service.name, processes.running_pid(service) is not None, service.url))
+    return rows
