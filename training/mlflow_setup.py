@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from urllib.parse import urlsplit
 
 import mlflow
 from mlflow import MlflowClient
@@ -21,7 +22,12 @@ log = logging.getLogger(__name__)
 
 # Async logging would let a run "finish" before its metrics land; a DAG task must fail loudly instead.
 # Telemetry is off unless an operator opts in explicitly (the embedded stack makes no outbound calls).
-_FORCED_ENV = {"MLFLOW_ENABLE_ASYNC_LOGGING": "false"}
+_FORCED_ENV = {
+    "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
+    "MLFLOW_UV_AUTO_DETECT": "false",  # requirements are pinned explicitly; no uv export, no lock copies
+    "MLFLOW_LOG_UV_FILES": "false",
+}
+_SERVER_SCHEMES = ("http", "https", "databricks")
 _DEFAULT_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
@@ -38,8 +44,14 @@ def mlflow_client(settings: Settings) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def experiment_artifact_uri(settings: Settings, experiment_name: str) -> str:
-    """``file://`` URI of an experiment's artifacts under ``settings.mlflow_artifacts_dir``."""
+def experiment_artifact_uri(settings: Settings, experiment_name: str) -> str | None:
+    """``file://`` URI of an experiment's artifacts under ``settings.mlflow_artifacts_dir``.
+
+    None when the tracking URI is a server: it owns the artifact store, and a path on this worker's
+    disk would be wrong for every other reader.
+    """
+    if urlsplit(settings.mlflow_tracking_uri).scheme in _SERVER_SCHEMES:
+        return None
     path = settings.mlflow_artifacts_dir / experiment_name
     path.mkdir(parents=True, exist_ok=True)
     return path.as_uri()
