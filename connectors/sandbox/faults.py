@@ -1,0 +1,52 @@
+"""Seeded fault decisions and record corruption, so faulty runs are reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+
+from connectors.sandbox.config import FaultConfig
+
+CORRUPTIONS = ("missing_order_id", "non_numeric_amount", "bad_purchase_date")
+
+
+@dataclass(frozen=True)
+class FaultDice:
+    """Uniform [0, 1) numbers hashed from (seed, kind, key): the same question always gets the same answer."""
+
+    seed: int
+
+    def roll(self, kind: str, key: str) -> float:
+        digest = hashlib.blake2b(f"{self.seed}|{kind}|{key}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2.0**64
+
+
+def corrupt(record: dict, how: str) -> dict:
+    """A copy of the record broken the way real feeds break (never touching LastUpdateDate or items)."""
+    broken = dict(record)
+    if how == "missing_order_id":
+        broken.pop("AmazonOrderId", None)
+    elif how == "non_numeric_amount":
+        broken["OrderTotal"] = {**record["OrderTotal"], "Amount": "N/A"}
+    elif how == "bad_purchase_date":
+        broken["PurchaseDate"] = "31/11/2025 25:61"
+    else:
+        raise ValueError(f"unknown corruption {how!r}")
+    return broken
+
+
+def serve_records(records: list[dict], faults: FaultConfig, dice: FaultDice) -> list[bytes]:
+    """Serialise a window's records once, applying per-record malformation and duplication."""
+    served: list[bytes] = []
+    for record in records:
+        key = f"{record['AmazonOrderId']}@{record['LastUpdateDate']}"
+        if faults.malformed_rate and dice.roll("malformed", key) < faults.malformed_rate:
+            how = CORRUPTIONS[int(dice.roll("malformed-kind", key) * len(CORRUPTIONS))]
+            record = corrupt(record, how)
+        body = orjson.dumps(record)
+        served.append(body)
+        if faults.duplicate_rate and dice.roll("duplicate", key) < faults.duplicate_rate:
+            served.append(body)
+    return served
