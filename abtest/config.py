@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from types import MappingProxyType
 
 from abtest.hashing import N_BUCKETS, check_salt
@@ -69,7 +70,7 @@ class Layer:
 
     name: str
     salt: str
-    slots: Mapping[str, tuple[int, int]]
+    slots: Mapping[str, tuple[int, int]] = field(hash=False)
 
     def __post_init__(self) -> None:
         check_salt(self.salt)
@@ -78,9 +79,10 @@ class Layer:
         for start, end, exp in ranges:
             if not 0 <= start < end <= N_BUCKETS:
                 raise ValueError(
-                    f"layer {self.name!r}: experiment {exp!r} range [{start}, {end}) must lie in [0, {N_BUCKETS})"
+                    f"layer {self.name!r}: experiment {exp!r} range [{start}, {end}) "
+                    f"must lie in [0, {N_BUCKETS})"
                 )
-        for (_, end_a, exp_a), (start_b, _, exp_b) in zip(ranges, ranges[1:], strict=False):
+        for (_, end_a, exp_a), (start_b, _, exp_b) in pairwise(ranges):
             if start_b < end_a:
                 raise ValueError(f"layer {self.name!r}: experiments {exp_a!r} and {exp_b!r} overlap")
 
@@ -114,7 +116,7 @@ class Experiment:
     salt: str
     variants: tuple[Variant, ...]
     traffic: float = 1.0
-    stratum_traffic: Mapping[str, float] = field(default_factory=dict)
+    stratum_traffic: Mapping[str, float] = field(default_factory=dict, hash=False)
     control: str | None = None
 
     def __post_init__(self) -> None:
@@ -140,7 +142,8 @@ class Experiment:
         for variant, lo, hi in zip(variants, edges[:-1], edges[1:], strict=True):
             if hi <= lo:
                 raise ValueError(
-                    f"experiment {self.name!r}: variant {variant.name!r} weight is below one bucket (1/{N_BUCKETS})"
+                    f"experiment {self.name!r}: variant {variant.name!r} weight is below "
+                    f"one bucket (1/{N_BUCKETS})"
                 )
 
     @property

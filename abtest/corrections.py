@@ -1,9 +1,9 @@
 """Multiple-testing corrections across the metrics (and arms) of one experiment.
 
-Looking at ten metrics at α = 0.05 finds a "winner" 40% of the time by chance. Holm controls the
+Looking at ten metrics at alpha = 0.05 finds a "winner" 40% of the time by chance. Holm controls the
 family-wise error rate (the chance of any false positive) and is never worse than Bonferroni;
-Benjamini–Hochberg controls the false discovery rate and is the choice when many exploratory metrics
-are read. Both return adjusted p-values to compare with α; NaNs are ignored and stay NaN.
+Benjamini-Hochberg controls the false discovery rate and is the choice when many exploratory metrics
+are read. Both return adjusted p-values to compare with alpha; NaNs are ignored and stay NaN.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _valid(p_values: np.ndarray) -> np.ndarray:
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values: ``max_{j≤i} min(1, (m − j + 1) p_(j))``."""
+    """Holm step-down adjusted p-values: ``max_{j≤i} min(1, (m - j + 1) p_(j))``."""
     p = _valid(p_values)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
@@ -40,7 +40,7 @@ def holm(p_values: np.ndarray) -> np.ndarray:
 
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg step-up adjusted p-values (q-values): ``min_{j≥i} min(1, m p_(j) / j)``."""
+    """Benjamini-Hochberg step-up adjusted p-values (q-values): ``min_{j≥i} min(1, m p_(j) / j)``."""
     p = _valid(p_values)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)

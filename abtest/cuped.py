@@ -1,8 +1,8 @@
 """CUPED: subtract the part of a metric that a pre-period covariate already predicts.
 
-``y_adj = y − θ (x − x̄_all)`` with ``θ = cov(y, x) / var(x)`` pooled over variants. Because x is
+``y_adj = y - θ (x - x̄_all)`` with ``θ = cov(y, x) / var(x)`` pooled over variants. Because x is
 measured before assignment it is independent of the treatment, so the lift estimate stays unbiased
-while its variance shrinks by a factor ``1 − ρ²`` (ρ = corr(y, x)): ρ = 0.7 removes about 49%.
+while its variance shrinks by a factor ``1 - rho²`` (rho = corr(y, x)): rho = 0.7 removes about 49%.
 """
 
 from __future__ import annotations

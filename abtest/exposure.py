@@ -61,7 +61,9 @@ class ExposureLog:
         self._first: dict[tuple[str, str], Exposure] = {}
         self._repeats: dict[tuple[str, str], int] = {}
 
-    def record(self, assignment: Assignment, *, at: datetime | None = None, channel: str | None = None) -> bool:
+    def record(
+        self, assignment: Assignment, *, at: datetime | None = None, channel: str | None = None
+    ) -> bool:
         """Log an exposure; returns True if it is the unit's first for this experiment."""
         when = _utc(at if at is not None else self._clock())
         key = (assignment.experiment, assignment.unit_id)

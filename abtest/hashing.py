@@ -49,10 +49,15 @@ def bucket(unit_id: object, salt: str, n_buckets: int = N_BUCKETS) -> int:
 
 
 def buckets(unit_ids: Iterable[object], salt: str, n_buckets: int = N_BUCKETS) -> np.ndarray:
-    """Buckets of many units at once (about 1 µs per id); same values as :func:`bucket`."""
-    check_salt(salt)
+    """Buckets of many units at once (under 1 µs per id); same values as :func:`bucket`."""
+    prefix = f"{check_salt(salt)}:"
+    sha256, from_bytes = hashlib.sha256, int.from_bytes
     return np.fromiter(
-        (hash64(unit_id, salt) % n_buckets for unit_id in unit_ids), dtype=np.int64
+        (
+            from_bytes(sha256((prefix + unit_key(u)).encode()).digest()[:8], "big") % n_buckets
+            for u in unit_ids
+        ),
+        dtype=np.int64,
     )
 
 

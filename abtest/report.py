@@ -19,7 +19,7 @@ class MetricResult:
 
     ``control_value``/``variant_value`` are the raw per-variant values (CTR, CR, GMV per user, ROAS…);
     lifts and intervals come from the method (for CUPED, from covariate-adjusted means, so the relative
-    lift can differ slightly from ``variant_value / control_value − 1``). ``p_adjusted`` is corrected
+    lift can differ slightly from ``variant_value / control_value - 1``). ``p_adjusted`` is corrected
     across all rows of the report; ``seq_*`` are filled only when the always-valid option is on, and
     then decide ``significant``.
     """
@@ -57,18 +57,24 @@ RESULT_COLUMNS = tuple(f.name for f in fields(MetricResult))
 
 
 def _num(x: float, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:.{digits}g}"
+    """``digits`` significant digits in fixed notation (0.0700, 1.423, 12,346); scientific when tiny."""
+    if x is None or math.isnan(x):
+        return "n/a"
+    if x == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(x)))
+    if magnitude < -4:
+        return f"{x:.{digits - 1}e}"
+    return f"{x:,.{max(0, digits - 1 - magnitude)}f}"
 
 
 def _pct(x: float) -> str:
-    return "–" if math.isnan(x) else f"{x:+.2%}"
+    return "n/a" if math.isnan(x) else f"{x:+.2%}"
 
 
 def _p(x: float) -> str:
     if math.isnan(x):
-        return "–"
+        return "n/a"
     return "<1e-6" if x < 1e-6 else f"{x:.3g}"
 
 
@@ -103,7 +109,7 @@ class ExperimentReport:
         if self.blocked:
             return self.srm.message
         wins = [r for r in self.results if r.significant]
-        how = f"at α = {self.alpha:g} after {self.correction} correction" + (
+        how = f"at alpha = {self.alpha:g} after {self.correction} correction" + (
             " (always-valid)" if self.sequential else ""
         )
         if not wins:

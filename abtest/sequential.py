@@ -5,9 +5,9 @@ than 5% of the time. The mixture sequential probability ratio test (mSPRT; Johar
 "Always valid inference", 2017) with a normal mixture N(0, τ²) over the effect gives, for an estimate
 ``θ̂`` with variance ``V``:
 
-    Λ(θ₀) = sqrt(V / (V + τ²)) · exp(τ² (θ̂ − θ₀)² / (2 V (V + τ²)))
+    Λ(θ₀) = sqrt(V / (V + τ²)) · exp(τ² (θ̂ - θ₀)² / (2 V (V + τ²)))
 
-Rejecting when Λ ≥ 1/α keeps the type-I error ≤ α at *any* stopping time. Inverting it gives a
+Rejecting when Λ ≥ 1/alpha keeps the type-I error ≤ alpha at *any* stopping time. Inverting it gives a
 confidence sequence (intervals valid simultaneously over all looks), and ``p = min over looks of
 1/Λ(0)`` is an always-valid p-value. τ is the spread of effects you expect; it changes power, not
 validity, and must be fixed before the experiment starts (here as a share of the control mean).
@@ -25,14 +25,14 @@ from abtest.stats import ArrayLike, _out
 
 @dataclass(frozen=True)
 class SequentialConfig:
-    """Always-valid option: ``tau_relative`` is the expected effect size as a share of the control mean."""
+    """Always-valid option: ``tau_relative`` is the expected effect size as a share of the control mean.
 
-    alpha: float = 0.05
+    The error rate is the analysis' ``alpha``; intervals become confidence sequences at that level.
+    """
+
     tau_relative: float = 0.05
 
     def __post_init__(self) -> None:
-        if not 0 < self.alpha < 1:
-            raise ValueError(f"sequential alpha must be in (0, 1), got {self.alpha}")
         if not self.tau_relative > 0:
             raise ValueError(f"sequential tau_relative must be > 0, got {self.tau_relative}")
 
@@ -40,12 +40,12 @@ class SequentialConfig:
 def msprt_log_lr(diff: ArrayLike, var: ArrayLike, tau2: ArrayLike, theta0: ArrayLike = 0.0) -> ArrayLike:
     """log Λ of the normal-mixture SPRT for H0: effect = θ₀."""
     diff, var, tau2 = np.asarray(diff, float), np.asarray(var, float), np.asarray(tau2, float)
-    return _out(
-        0.5 * np.log(var / (var + tau2)) + tau2 * (diff - theta0) ** 2 / (2 * var * (var + tau2))
-    )
+    return _out(0.5 * np.log(var / (var + tau2)) + tau2 * (diff - theta0) ** 2 / (2 * var * (var + tau2)))
 
 
-def always_valid_p_value(diff: ArrayLike, var: ArrayLike, tau2: ArrayLike, axis: int | None = None) -> ArrayLike:
+def always_valid_p_value(
+    diff: ArrayLike, var: ArrayLike, tau2: ArrayLike, axis: int | None = None
+) -> ArrayLike:
     """``min(1, 1/Λ)``; with ``axis`` (the looks) the running minimum, the p-value to report at each look."""
     with np.errstate(over="ignore"):
         p = np.minimum(1.0, np.exp(-np.asarray(msprt_log_lr(diff, var, tau2))))
@@ -57,7 +57,7 @@ def always_valid_p_value(diff: ArrayLike, var: ArrayLike, tau2: ArrayLike, axis:
 def confidence_sequence(
     diff: ArrayLike, var: ArrayLike, tau2: ArrayLike, *, alpha: float = 0.05, axis: int | None = None
 ) -> tuple[ArrayLike, ArrayLike]:
-    """Bounds of the (1 − α) confidence sequence; with ``axis`` the running intersection over looks."""
+    """Bounds of the (1 - alpha) confidence sequence; with ``axis`` the running intersection over looks."""
     diff, var, tau2 = np.asarray(diff, float), np.asarray(var, float), np.asarray(tau2, float)
     half = np.sqrt(2 * var * (var + tau2) / tau2 * (np.log(1 / alpha) + 0.5 * np.log((var + tau2) / var)))
     low, high = diff - half, diff + half

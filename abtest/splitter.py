@@ -98,7 +98,7 @@ class TrafficSplitter:
     def assign_many(
         self, unit_ids: Iterable[object], strata: Sequence[str | None] | None = None
     ) -> pd.DataFrame:
-        """Vectorised :meth:`assign`: one row per unit with experiment, unit_id, stratum, variant, bucket, reason."""
+        """Vectorised :meth:`assign`: one row per unit with the fields of :class:`Assignment`."""
         keys = [unit_key(u) for u in unit_ids]
         n = len(keys)
         if strata is None:

@@ -40,7 +40,7 @@ class Comparison:
 
 
 def mean_and_variance(n: ArrayLike, total: ArrayLike, sumsq: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and sample variance (ddof=1) from a count, a sum and a sum of squares (what SQL aggregates give)."""
+    """Mean and sample variance (ddof=1) from count, sum and sum of squares (what SQL aggregates give)."""
     n = np.asarray(n, dtype=float)
     mean = np.asarray(total, dtype=float) / n
     var = (np.asarray(sumsq, dtype=float) - n * mean**2) / (n - 1)
@@ -48,7 +48,7 @@ def mean_and_variance(n: ArrayLike, total: ArrayLike, sumsq: ArrayLike) -> tuple
 
 
 def welch_df(var_est_t: ArrayLike, n_t: ArrayLike, var_est_c: ArrayLike, n_c: ArrayLike) -> np.ndarray:
-    """Welch–Satterthwaite degrees of freedom (infinite when both variances are zero)."""
+    """Welch-Satterthwaite degrees of freedom (infinite when both variances are zero)."""
     v_t, v_c = np.asarray(var_est_t, dtype=float), np.asarray(var_est_c, dtype=float)
     num = (v_t + v_c) ** 2
     den = v_t**2 / (np.asarray(n_t, dtype=float) - 1) + v_c**2 / (np.asarray(n_c, dtype=float) - 1)
@@ -123,7 +123,7 @@ def ratio_estimate(
 
     The randomisation unit is the user, not the impression, so impressions of one user are correlated
     and a binomial variance would be too small. With per-user means ``ȳ, x̄`` and ``R = ȳ / x̄``:
-    ``Var(R) ≈ (s²_y − 2 R s_xy + R² s²_x) / (n x̄²)``.
+    ``Var(R) ≈ (s²_y - 2 R s_xy + R² s²_x) / (n x̄²)``.
     """
     n = np.asarray(n, dtype=float)
     mean_num, mean_den = np.asarray(mean_num, dtype=float), np.asarray(mean_den, dtype=float)
