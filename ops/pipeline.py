@@ -49,10 +49,14 @@ def ingest_orders(settings: Settings, ds: date) -> dict[str, Any]:
 
 def build_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
     """ODS → DWD for every day of the interval in one Spark application."""
+    from pyspark.sql import SparkSession
+
     from spark_jobs.order_items import run_order_items
     from spark_jobs.session import build_spark_session
 
-    spark = build_spark_session(settings, app_name=f"mercator-dwd-{start}-{end}")
+    # Reuse a session the caller already runs (one Spark application per process); own it otherwise.
+    active = SparkSession.getActiveSession()
+    spark = active or build_spark_session(settings, app_name=f"mercator-dwd-{start}-{end}")
     rows_in = rows_out = 0
     started = time.monotonic()
     try:
@@ -61,7 +65,8 @@ def build_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
             rows_in += counts.rows_in
             rows_out += counts.rows_out
     finally:
-        spark.stop()
+        if active is None:
+            spark.stop()
     summary = {"rows_in": rows_in, "rows_out": rows_out, "seconds": round(time.monotonic() - started, 1)}
     log.info("dwd order_item %s..%s: %s", start, end, summary)
     return summary
@@ -98,9 +103,10 @@ def transform(settings: Settings, start: date, end: date) -> dict[str, Any]:
 
 
 def train_churn(settings: Settings, as_of: date) -> dict[str, Any]:
+    from training.churn.train import ChurnTrainConfig
     from training.churn.train import train_churn as train
 
-    result = train(settings, as_of)
+    result = train(settings, as_of, ChurnTrainConfig(min_feature_days=settings.churn_min_feature_days))
     summary = {"version": result.version, "aliases": list(result.aliases), "metrics": result.metrics}
     log.info("churn model trained as of %s: %s", as_of, summary)
     return summary

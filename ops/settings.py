@@ -60,6 +60,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PII_HASH_KEY", "MERCATOR_PII_HASH_KEY"),
     )
     churn_horizon_days: int = 30
+    churn_min_feature_days: int = 30
     demo_start: str = "2025-11-01"
     demo_days: int = 3
     demo_history_days: int = 90

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--throttle-429-rate", type=float, default=0.0)
     parser.add_argument("--malformed-rate", type=float, default=0.0)
     parser.add_argument("--duplicate-rate", type=float, default=0.0)
+    parser.add_argument("--negative-price-rate", type=float, default=0.0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
             throttle_429_rate=args.throttle_429_rate,
             malformed_rate=args.malformed_rate,
             duplicate_rate=args.duplicate_rate,
+            negative_price_rate=args.negative_price_rate,
             latency_ms=args.latency_ms,
         ),
     )

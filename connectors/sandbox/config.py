@@ -17,12 +17,21 @@ class FaultConfig:
     throttle_429_rate: float = 0.0
     malformed_rate: float = 0.0
     duplicate_rate: float = 0.0
+    # Well-formed records whose first item price is negative: valid JSON the connector must keep, but a
+    # business-rule violation the DWD quality gate has to catch.
+    negative_price_rate: float = 0.0
     latency_ms: float = 0.0
     retry_after_seconds: int = 1
     outage_after_requests: int | None = None  # every API request after the first N answers 503
 
     def __post_init__(self) -> None:
-        for name in ("error_5xx_rate", "throttle_429_rate", "malformed_rate", "duplicate_rate"):
+        for name in (
+            "error_5xx_rate",
+            "throttle_429_rate",
+            "malformed_rate",
+            "duplicate_rate",
+            "negative_price_rate",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {value}")

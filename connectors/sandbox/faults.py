@@ -37,6 +37,14 @@ def corrupt(record: dict, how: str) -> dict:
     return broken
 
 
+def negate_first_item_price(record: dict) -> dict:
+    """A copy whose first item has a negative price (refund-style sign error in a seller's feed)."""
+    items = [dict(item) for item in record["OrderItems"]]
+    price = items[0]["ItemPrice"]
+    items[0]["ItemPrice"] = {**price, "Amount": "-" + price["Amount"].lstrip("-")}
+    return {**record, "OrderItems": items}
+
+
 def serve_records(records: list[dict], faults: FaultConfig, dice: FaultDice) -> list[bytes]:
     """Serialise a window's records once, applying per-record malformation and duplication."""
     served: list[bytes] = []
@@ -45,6 +53,8 @@ def serve_records(records: list[dict], faults: FaultConfig, dice: FaultDice) -> 
         if faults.malformed_rate and dice.roll("malformed", key) < faults.malformed_rate:
             how = CORRUPTIONS[int(dice.roll("malformed-kind", key) * len(CORRUPTIONS))]
             record = corrupt(record, how)
+        if faults.negative_price_rate and dice.roll("negative-price", key) < faults.negative_price_rate:
+            record = negate_first_item_price(record)
         body = orjson.dumps(record)
         served.append(body)
         if faults.duplicate_rate and dice.roll("duplicate", key) < faults.duplicate_rate:

@@ -1,0 +1,106 @@
+"""End to end: a real ``airflow dags test`` run of the daily DAG against the embedded stack.
+
+History is backfilled in-process through the same pipeline functions, then Airflow runs one business
+day: sandbox API → ODS → Spark DWD → GX → Postgres → dbt → churn training (MLflow) → scores. A second
+day served with negative prices must stop at the quality gate with nothing loaded downstream.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from connectors.sandbox.config import FaultConfig, SandboxConfig
+from connectors.sandbox.server import sandbox_server
+from ops.airflow_runs import DagRunFailed, run_day
+from ops.pipeline import backfill
+from ops.settings import Settings
+from ops.stack import migrate_airflow
+from ops.summary import champion
+from storage.bootstrap import ensure_databases, ensure_warehouse
+from storage.lake import Lake, local_path
+
+DAY = date(2025, 11, 4)
+HISTORY_DAYS = 22
+
+
+@pytest.fixture(scope="module")
+def e2e_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Its own warehouse and MLflow databases and home, so other tests' data cannot leak in."""
+    e2e = settings.model_copy(
+        update={
+            "home": tmp_path_factory.mktemp("e2e-home"),
+            "warehouse_url_override": settings.embedded_url("mercator_e2e"),
+            "mlflow_tracking_uri_override": settings.embedded_url("mlflow_e2e").replace(
+                "postgresql://", "postgresql+psycopg://"
+            ),
+            "churn_horizon_days": 7,
+            "churn_min_feature_days": 7,
+        }
+    )
+    ensure_databases(settings, ("mercator_e2e", "mlflow_e2e", "airflow"))
+    ensure_warehouse(e2e.warehouse_url)
+    migrate_airflow(e2e)
+    return e2e
+
+
+def _sandbox(settings: Settings, faults: FaultConfig | None = None) -> SandboxConfig:
+    return SandboxConfig(
+        seed=settings.sandbox_seed,
+        access_token=settings.orders_api_token.get_secret_value(),
+        rate_limit_per_second=50.0,
+        rate_limit_burst=50,
+        faults=faults or FaultConfig(),
+    )
+
+
+def _count(conn: psycopg.Connection, query: str, *params) -> int:
+    return conn.execute(query, params).fetchone()[0]
+
+
+def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
+    s = e2e_settings.model_copy(update={"orders_requests_per_second": 50.0})
+    with sandbox_server(_sandbox(s), s.sandbox_host, s.sandbox_port):
+        backfill(s, DAY - timedelta(days=HISTORY_DAYS), DAY - timedelta(days=1))
+        run_day(s, DAY)
+
+    manifest = json.loads(
+        (local_path(Lake(s.lake_uri).ods_partition("orders", "order", DAY)) / "_manifest.json").read_text()
+    )
+    assert manifest["records_received"] == manifest["records_landed"] + manifest["records_quarantined"]
+    assert manifest["records_landed"] > 1000
+
+    with psycopg.connect(s.warehouse_url) as conn:
+        assert _count(conn, "select count(*) from dwd.order_item where ds = %s", DAY) > 1000
+        assert _count(conn, "select count(*) from dws.dws_marketplace_daily where ds = %s", DAY) == 2
+        assert _count(conn, "select count(*) from ads.ads_marketplace_sales_trend where ds = %s", DAY) == 2
+        gmv_dwd = conn.execute(
+            "select sum(item_amount) from dwd.order_item where ds = %s and order_status <> 'cancelled'", (DAY,)
+        ).fetchone()[0]
+        gmv_dws = conn.execute("select sum(gmv) from dws.dws_marketplace_daily where ds = %s", (DAY,)).fetchone()[0]
+        assert gmv_dws == gmv_dwd
+        scores = _count(conn, "select count(*) from ads.churn_scores where score_date = %s", DAY)
+        assert scores > 1000
+        steps = {row[0] for row in conn.execute("select distinct step from ops.run_log where ds = %s", (DAY,))}
+        assert {"spark_dwd", "load_dwd"} <= steps
+
+    version, metrics = champion(s)
+    assert version is not None, "the DAG's training task registered a champion"
+    assert metrics, "the champion's run carries its metrics"
+
+
+def test_quality_gate_stops_the_day(e2e_settings: Settings):
+    bad_day = DAY + timedelta(days=1)
+    s = e2e_settings.model_copy(update={"orders_requests_per_second": 50.0})
+    with sandbox_server(_sandbox(s, FaultConfig(negative_price_rate=0.02)), s.sandbox_host, s.sandbox_port):
+        with pytest.raises(DagRunFailed) as failure:
+            run_day(s, bad_day)
+    log_text = (s.logs_dir / f"mercator_daily-{bad_day.isoformat()}.log").read_text()
+    assert "unit_price" in log_text and str(bad_day) in log_text, "the log names the expectation and partition"
+    assert "mercator_daily" in str(failure.value)
+    with psycopg.connect(s.warehouse_url) as conn:
+        assert _count(conn, "select count(*) from dwd.order_item where ds = %s", bad_day) == 0
+        assert _count(conn, "select count(*) from ads.churn_scores where score_date = %s", bad_day) == 0
