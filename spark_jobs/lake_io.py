@@ -1,0 +1,29 @@
+"""Existence checks and deletes on lake paths through Spark's own Hadoop filesystem.
+
+Going through the session's Hadoop configuration means file://, s3a:// and hdfs:// all behave the same
+as the reads and writes the job does, with the same credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+
+def _fs_and_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    """(Hadoop FileSystem, Path) as py4j proxies."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def path_exists(spark: SparkSession, uri: str) -> bool:
+    fs, path = _fs_and_path(spark, uri)
+    return bool(fs.exists(path))
+
+
+def delete_path(spark: SparkSession, uri: str) -> bool:
+    """Recursively delete ``uri``; returns whether anything was there."""
+    fs, path = _fs_and_path(spark, uri)
+    return bool(fs.delete(path, True)) if fs.exists(path) else False

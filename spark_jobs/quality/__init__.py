@@ -1,0 +1,5 @@
+"""Data-quality gates (Great Expectations) for the layers the Spark jobs produce."""
+
+from spark_jobs.quality.validate import DataQualityError, ValidationSummary, validate_dwd_partitions
+
+__all__ = ["DataQualityError", "ValidationSummary", "validate_dwd_partitions"]
