@@ -4,6 +4,8 @@
 Ingests one business day of orders from the marketplace API, builds DWD with Spark, gates it with
 Great Expectations, loads it into Postgres, runs dbt (DWS + ADS with tests), retrains the churn model
 (promoted to `champion` only if it beats the baseline and the current champion) and scores customers.
+Until the warehouse holds enough history for a training snapshot, training and scoring are skipped
+with the reason in the task log.
 
 The run's data interval is the business day `ds` (UTC); rerunning a day replaces its partitions.
 A failed quality gate stops everything downstream of that day and names the failed expectation.
@@ -81,9 +83,15 @@ def mercator_daily():
 
     @task
     def train_churn(transformed: dict, data_interval_start=None) -> dict:
-        from ops.pipeline import train_churn
+        from airflow.exceptions import AirflowSkipException
 
-        return train_churn(_settings(), _ds(data_interval_start))
+        from ops.pipeline import train_churn
+        from training.churn.features import InsufficientHistoryError
+
+        try:
+            return train_churn(_settings(), _ds(data_interval_start))
+        except InsufficientHistoryError as error:  # a young warehouse is not a failure: skip, say why
+            raise AirflowSkipException(str(error)) from error
 
     @task
     def score_churn(trained: dict, data_interval_start=None) -> dict:

@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_day = sub.add_parser("run-day", help="run the daily DAG for one business day via airflow dags test")
     run_day.add_argument("--ds", type=_date, required=True)
     run_day.set_defaults(func=cmd_run_day)
-    sub.add_parser("demo", help="the whole demo: stack, history, DAG runs, summary").set_defaults(func=cmd_demo)
+    sub.add_parser("demo", help="the whole demo: stack, history, DAG runs, summary").set_defaults(
+        func=cmd_demo
+    )
     sub.add_parser("summary", help="rows per layer, mart rows, champion model").set_defaults(func=cmd_summary)
     sub.add_parser("docs", help="generate dbt docs").set_defaults(func=cmd_docs)
     return parser

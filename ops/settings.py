@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         default=SecretStr("sandbox-token"),
         validation_alias=AliasChoices("ORDERS_API_TOKEN", "MERCATOR_ORDERS_API_TOKEN"),
     )
-    orders_requests_per_second: float = 20.0
+    orders_requests_per_second: float = 50.0
     http_max_attempts: int = 6
     http_max_total_seconds: float = 120.0
     pii_hash_key: SecretStr = Field(

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -98,9 +99,8 @@ def _sandbox_ready(settings: Settings) -> bool:
 
 def migrate_airflow(settings: Settings) -> None:
     """``airflow db migrate`` once per Airflow version (it is idempotent but costs seconds)."""
-    import airflow
-
-    marker = settings.airflow_home / f".migrated-{airflow.__version__}"
+    # The version comes from package metadata: importing airflow here would configure it for ~/airflow.
+    marker = settings.airflow_home / f".migrated-{version('apache-airflow-core')}"
     if marker.exists():
         return
     settings.airflow_home.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,7 @@ def render(summary: DemoSummary, settings: Settings) -> str:
     lines += ["", f"Churn model: {CHURN_MODEL} champion version {summary.champion_version or 'none'}"]
     keys = sorted(k for k in summary.champion_metrics if k.startswith(("model_", "baseline_")))
     lines += [f"  {key} = {summary.champion_metrics[key]:.4f}" for key in keys]
+    docs_index = settings.home / "dbt" / "target" / "index.html"
     analyst_url = settings.embedded_url(settings.pg_database).replace("postgres@", "analyst@", 1)
     lines += [
         "",
@@ -83,7 +84,7 @@ def render(summary: DemoSummary, settings: Settings) -> str:
         f"  BI / psql (read-only analyst): psql {analyst_url}",
         "  MLflow UI and Airflow UI:      make up, then "
         f"http://127.0.0.1:{settings.mlflow_ui_port} and http://127.0.0.1:{settings.airflow_ui_port}",
-        f"  dbt docs:                      make docs, then open {settings.home / 'dbt' / 'target' / 'index.html'}",
+        f"  dbt docs:                      make docs, then open {docs_index}",
         f"  logs:                          {settings.logs_dir}",
         "",
     ]

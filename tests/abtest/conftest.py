@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ops.settings import Settings
-
 import pytest
+
+from ops.settings import Settings
 
 HILLSTROM_CSV = (
     Path(__file__).resolve().parents[3] / "shared" / "datasets" / "hillstrom_email" / "hillstrom.csv"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def test_daily_dag_shape(dagbag):
     assert isinstance(dag.timetable, CronDataIntervalTimetable), "tasks read the data interval"
     assert dag.catchup is False
     assert [task.task_id for task in dag.topological_sort()] == EXPECTED_ORDER
-    for upstream, downstream in zip(EXPECTED_ORDER, EXPECTED_ORDER[1:], strict=False):
+    for upstream, downstream in pairwise(EXPECTED_ORDER):
         assert downstream in dag.get_task(upstream).downstream_task_ids
 
 

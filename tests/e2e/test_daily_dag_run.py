@@ -78,13 +78,18 @@ def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
         assert _count(conn, "select count(*) from dws.dws_marketplace_daily where ds = %s", DAY) == 2
         assert _count(conn, "select count(*) from ads.ads_marketplace_sales_trend where ds = %s", DAY) == 2
         gmv_dwd = conn.execute(
-            "select sum(item_amount) from dwd.order_item where ds = %s and order_status <> 'cancelled'", (DAY,)
+            "select sum(item_amount) from dwd.order_item where ds = %s and order_status <> 'cancelled'",
+            (DAY,),
         ).fetchone()[0]
-        gmv_dws = conn.execute("select sum(gmv) from dws.dws_marketplace_daily where ds = %s", (DAY,)).fetchone()[0]
+        gmv_dws = conn.execute(
+            "select sum(gmv) from dws.dws_marketplace_daily where ds = %s", (DAY,)
+        ).fetchone()[0]
         assert gmv_dws == gmv_dwd
         scores = _count(conn, "select count(*) from ads.churn_scores where score_date = %s", DAY)
         assert scores > 1000
-        steps = {row[0] for row in conn.execute("select distinct step from ops.run_log where ds = %s", (DAY,))}
+        steps = {
+            row[0] for row in conn.execute("select distinct step from ops.run_log where ds = %s", (DAY,))
+        }
         assert {"spark_dwd", "load_dwd"} <= steps
 
     version, metrics = champion(s)
@@ -95,11 +100,13 @@ def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
 def test_quality_gate_stops_the_day(e2e_settings: Settings):
     bad_day = DAY + timedelta(days=1)
     s = e2e_settings.model_copy(update={"orders_requests_per_second": 50.0})
-    with sandbox_server(_sandbox(s, FaultConfig(negative_price_rate=0.02)), s.sandbox_host, s.sandbox_port):
-        with pytest.raises(DagRunFailed) as failure:
-            run_day(s, bad_day)
+    faulty = _sandbox(s, FaultConfig(negative_price_rate=0.02))
+    with sandbox_server(faulty, s.sandbox_host, s.sandbox_port), pytest.raises(DagRunFailed) as failure:
+        run_day(s, bad_day)
     log_text = (s.logs_dir / f"mercator_daily-{bad_day.isoformat()}.log").read_text()
-    assert "unit_price" in log_text and str(bad_day) in log_text, "the log names the expectation and partition"
+    assert "unit_price" in log_text and str(bad_day) in log_text, (
+        "the log names the expectation and partition"
+    )
     assert "mercator_daily" in str(failure.value)
     with psycopg.connect(s.warehouse_url) as conn:
         assert _count(conn, "select count(*) from dwd.order_item where ds = %s", bad_day) == 0
