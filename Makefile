@@ -20,7 +20,7 @@ test: install
 	$(RUN) pytest -m "not bench"
 
 bench: install
-	$(RUN) pytest -m bench -s -p no:randomly tests/bench
+	$(RUN) pytest -m bench -s tests/bench
 
 up: install
 	$(RUN) mercator up --ui
