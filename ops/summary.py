@@ -74,8 +74,11 @@ def render(summary: DemoSummary, settings: Settings) -> str:
     lines += ["", "ads.ads_marketplace_sales_trend (latest rows):", "  " + " | ".join(summary.mart_columns)]
     lines += ["  " + " | ".join(str(value) for value in row) for row in summary.mart_rows]
     lines += ["", f"Churn model: {CHURN_MODEL} champion version {summary.champion_version or 'none'}"]
-    keys = sorted(k for k in summary.champion_metrics if k.startswith(("model_", "baseline_")))
-    lines += [f"  {key} = {summary.champion_metrics[key]:.4f}" for key in keys]
+    metrics = summary.champion_metrics
+    for name in ("roc_auc", "pr_auc", "ece", "lift_top_decile"):
+        if name in metrics:
+            baseline = metrics.get(f"baseline_{name}", float("nan"))
+            lines.append(f"  {name:<16} model {metrics[name]:.4f}   recency baseline {baseline:.4f}")
     docs_index = settings.home / "dbt" / "target" / "index.html"
     analyst_url = settings.embedded_url(settings.pg_database).replace("postgres@", "analyst@", 1)
     lines += [
