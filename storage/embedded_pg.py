@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import pwd
-import shutil
-import socket
 import stat
 import subprocess
 import time
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
+
+from ops.processes import pid_alive, port_open
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +92,6 @@ def _pg(cmd: list[str], *, check: bool = True) -> subprocess.CompletedProcess[st
     )
 
 
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 def _read_pid(data_dir: Path) -> int | None:
     pid_file = data_dir / "postmaster.pid"
     if not pid_file.exists():
@@ -108,19 +102,9 @@ def _read_pid(data_dir: Path) -> int | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def status(data_dir: Path, port: int) -> PostgresStatus:
     pid = _read_pid(data_dir)
-    running = pid is not None and _pid_alive(pid)
+    running = pid is not None and pid_alive(pid)
     return PostgresStatus(running=running, pid=pid if running else None, port=port, data_dir=data_dir)
 
 
@@ -154,7 +138,7 @@ def start(data_dir: Path, socket_dir: Path, port: int, timeout_s: float = 60.0) 
     if (data_dir / "postmaster.pid").exists():
         log.warning("removing stale postmaster.pid in %s (pid not alive)", data_dir)
         (data_dir / "postmaster.pid").unlink()
-    if _port_in_use(port):
+    if port_open(port):
         raise EmbeddedPostgresError(
             f"port {port} on 127.0.0.1 is already in use by another process; "
             f"set MERCATOR_PG_PORT to a free port or stop that process"
@@ -193,7 +177,7 @@ def start(data_dir: Path, socket_dir: Path, port: int, timeout_s: float = 60.0) 
             f"embedded postgres failed to start on port {port}: {result.stderr}{tail}"
         )
     deadline = time.monotonic() + timeout_s
-    while not _port_in_use(port):
+    while not port_open(port):
         if time.monotonic() > deadline:
             raise EmbeddedPostgresError(f"embedded postgres started but port {port} never opened")
         time.sleep(0.2)
@@ -205,7 +189,3 @@ def stop(data_dir: Path, port: int) -> None:
         return
     _pg(["pg_ctl", "stop", "-D", str(data_dir), "-m", "fast", "-w"], check=False)
 
-
-def destroy(data_dir: Path, port: int) -> None:
-    stop(data_dir, port)
-    shutil.rmtree(data_dir.parent, ignore_errors=True)
