@@ -78,8 +78,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_docs(settings: Settings, args: argparse.Namespace) -> None:
     from ops.dbt_runner import run_dbt
 
-    run_dbt(settings, ["docs", "generate"])
-    print(f"dbt docs: {settings.home / 'dbt' / 'target' / 'index.html'}")
+    run_dbt(settings, ["docs", "generate", "--static"])
+    print(f"dbt docs (self-contained): {settings.home / 'dbt' / 'target' / 'static_index.html'}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,7 +79,7 @@ def render(summary: DemoSummary, settings: Settings) -> str:
         if name in metrics:
             baseline = metrics.get(f"baseline_{name}", float("nan"))
             lines.append(f"  {name:<16} model {metrics[name]:.4f}   recency baseline {baseline:.4f}")
-    docs_index = settings.home / "dbt" / "target" / "index.html"
+    docs_index = settings.home / "dbt" / "target" / "static_index.html"
     analyst_url = settings.embedded_url(settings.pg_database).replace("postgres@", "analyst@", 1)
     lines += [
         "",
