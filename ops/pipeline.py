@@ -16,7 +16,6 @@ from ops.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ORDERS_SOURCE = "orders"
 ORDER_ITEM = "order_item"
 
 
