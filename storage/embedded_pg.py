@@ -188,4 +188,3 @@ def stop(data_dir: Path, port: int) -> None:
     if not status(data_dir, port).running:
         return
     _pg(["pg_ctl", "stop", "-D", str(data_dir), "-m", "fast", "-w"], check=False)
-

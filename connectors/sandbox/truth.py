@@ -1,15 +1,27 @@
-"""Ground truth behind the synthetic customers, for evaluation code only (never connectors or features)."""
+"""Ground truth behind the synthetic world (customers, ASIN momentum, review causes), for evaluation only.
+
+Connectors and feature code must never import this module; the HTTP twins live under ``/_truth/``.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
 from connectors.sandbox.orders import season_factor
 from connectors.sandbox.population import customers
+from connectors.sandbox.products import (
+    TAXONOMY,
+    TOP_CATEGORIES,
+    breakout_grade,
+    future_gain,
+    momentum,
+    products,
+)
 from connectors.sandbox.profiles import get_profile
+from connectors.sandbox.reviews import reviews_between
 
 
 def customer_truth(seed: int, profile_name: str = "small") -> pd.DataFrame:
@@ -38,3 +50,65 @@ def daily_rate_scale(seed: int, day: date, profile_name: str = "small") -> float
     people = customers(seed, profile_name)
     total = float((people.purchase_rate * people.active_mask(day)).sum())
     return profile.orders_per_day * season_factor(day) / total if total > 0 else 0.0
+
+
+def asin_latent_truth(seed: int, profile_name: str = "small") -> pd.DataFrame:
+    """One row per ASIN: latent quality, defect flag and its breakout (day, strength), if any."""
+    p = products(seed, profile_name)
+    return pd.DataFrame(
+        {
+            "asin": p.asin,
+            "category": [TAXONOMY[i][1] for i in p.leaf],
+            "launched_on": [date.fromordinal(int(o)) for o in p.launch_ord],
+            "quality": p.quality,
+            "is_defective": p.defective,
+            "has_breakout": p.breakout,
+            "breakout_on": [
+                date.fromordinal(int(o)) if b else None
+                for o, b in zip(p.breakout_ord, p.breakout, strict=True)
+            ],
+            "breakout_strength": p.strength,
+            "has_pre_breakout_price_cut": p.price_cut,
+        }
+    )
+
+
+def asin_momentum_truth(seed: int, profile_name: str, day: date) -> pd.DataFrame:
+    """Per launched (marketplace, asin) on ``day``: latent momentum, the gain over the next
+    ``HORIZON_DAYS`` days and its graded breakout label (0-3), the oracle for the breakout ranker."""
+    profile = get_profile(profile_name)
+    p = products(seed, profile_name)
+    ordinal = day.toordinal()
+    idx = np.flatnonzero(p.launched(ordinal))
+    gain = future_gain(p, ordinal)[idx]
+    frame = pd.DataFrame(
+        {
+            "asin": np.array(p.asin)[idx],
+            "category": [TAXONOMY[i][1] for i in p.leaf[idx]],
+            "bsr_category": [TOP_CATEGORIES[i] for i in p.top[idx]],
+            "momentum": momentum(p, ordinal)[idx],
+            "future_gain": gain,
+            "breakout_grade": breakout_grade(gain),
+        }
+    )
+    frames = [frame.assign(marketplace_id=mp.marketplace_id) for mp in profile.marketplaces]
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(0, "date", day)
+    return out[["date", "marketplace_id", *frame.columns]]
+
+
+def review_cause_truth(seed: int, profile_name: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Per review posted in [start, end): rating, language and the true complaint cause (None: 3-5 stars)."""
+    reviews = reviews_between(seed, start, end, profile_name)
+    return pd.DataFrame(
+        {
+            "review_id": [r.review_id for r in reviews],
+            "asin": [r.asin for r in reviews],
+            "marketplace_id": [r.marketplace_id for r in reviews],
+            "rating": [r.rating for r in reviews],
+            "language": [r.language for r in reviews],
+            "cause": [r.cause for r in reviews],
+            "is_defective_asin": [r.defective_asin for r in reviews],
+        },
+        columns=["review_id", "asin", "marketplace_id", "rating", "language", "cause", "is_defective_asin"],
+    )
