@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -11,14 +12,23 @@ from pydantic import SecretStr
 from ops.settings import REPO_ROOT, Settings
 
 
+def _env_value(value: object) -> str:
+    """How pydantic-settings reads a value back: secrets revealed, mappings as JSON."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return json.dumps({key: _env_value(item) for key, item in value.items()})
+    return str(value)
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """Every setting as ``MERCATOR_<FIELD>`` so a child process rebuilds the same Settings."""
     env: dict[str, str] = {}
     for name, value in settings:
         if value is None:
             continue
-        key = "MERCATOR_" + name.removesuffix("_override").upper()
-        env[key] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        key = "MERCATOR_" + name.removesuffix("_override").removesuffix("_overrides").upper()
+        env[key] = _env_value(value)
     return env
 
 

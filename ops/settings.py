@@ -52,6 +52,16 @@ class Settings(BaseSettings):
         default=SecretStr("sandbox-token"),
         validation_alias=AliasChoices("ORDERS_API_TOKEN", "MERCATOR_ORDERS_API_TOKEN"),
     )
+    source_url_overrides: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("MERCATOR_SOURCE_URL", "source_url_overrides"),
+        description='Per-source API base URLs as JSON, e.g. {"logistics": "https://api.17track.example"}.',
+    )
+    source_token_overrides: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("MERCATOR_SOURCE_TOKEN", "source_token_overrides"),
+        description="Per-source API credentials as JSON (secrets).",
+    )
     orders_requests_per_second: float = 50.0
     http_max_attempts: int = 6
     http_max_total_seconds: float = 120.0
@@ -108,6 +118,14 @@ class Settings(BaseSettings):
     @property
     def orders_api_url(self) -> str:
         return self.orders_api_url_override or f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+    def source_url(self, source: str) -> str:
+        """Base URL of a source's API: its own override, else the marketplace API (the sandbox locally)."""
+        return self.source_url_overrides.get(source, self.orders_api_url)
+
+    def source_token(self, source: str) -> SecretStr:
+        """Credential of a source's API: its own override, else the marketplace API token."""
+        return self.source_token_overrides.get(source, self.orders_api_token)
 
     @property
     def dbt_project_dir(self) -> Path:

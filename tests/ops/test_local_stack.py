@@ -71,12 +71,21 @@ def test_embedded_postgres_start_twice_is_harmless(settings):
 
 
 def test_child_processes_rebuild_the_same_settings(monkeypatch, tmp_path):
-    original = Settings(home=tmp_path, pg_port=12345, warehouse_url_override="postgresql://u:pw@db:5432/w")
+    original = Settings(
+        home=tmp_path,
+        pg_port=12345,
+        warehouse_url_override="postgresql://u:pw@db:5432/w",
+        source_url_overrides={"logistics": "https://tracking.example"},
+        source_token_overrides={"logistics": "s3cret"},
+    )
     for key, value in settings_env(original).items():
         monkeypatch.setenv(key, value)
     rebuilt = Settings()
     assert rebuilt == original
-    assert "pw" not in repr(rebuilt.orders_api_token) and "sandbox-token" not in repr(rebuilt)
+    assert "sandbox-token" not in repr(rebuilt) and "s3cret" not in repr(rebuilt)
+    assert rebuilt.source_url("logistics") == "https://tracking.example"
+    assert rebuilt.source_token("logistics").get_secret_value() == "s3cret"
+    assert rebuilt.source_url("catalog") == rebuilt.orders_api_url
 
 
 def test_dwd_days_cover_the_lookback():
