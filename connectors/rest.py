@@ -1,0 +1,90 @@
+"""Shared plumbing of the REST sources: a paged endpoint declared as a resource, and a source's spec.
+
+A source module declares its endpoints (path, list key, primary key, cursor field, schema) and a source
+function that turns one window into resources; ``paged_resource`` does the paging, and ``SourceSpec`` is
+what the registry and ``ingest_source_day`` need to run it. Declaring does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.http import ApiClient
+from connectors.paginators import PageTokenPaginator
+from connectors.record_schema import RecordSchema
+from connectors.source import Page, Resource, Source, Window
+
+PAGE_SIZE = 100
+ALL_MARKETPLACES = "*"  # cursor scope of sources that are not requested per marketplace
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One paged endpoint and the entity it serves."""
+
+    entity: str
+    path: str
+    list_key: str
+    primary_key: tuple[str, ...]
+    cursor_field: str  # an updated-at style field, or the snapshot date of daily endpoints
+    schema: RecordSchema
+
+    def __post_init__(self) -> None:
+        missing = [k for k in (*self.primary_key, self.cursor_field) if k not in self.schema.fields]
+        if missing:
+            raise ValueError(f"{self.entity}: key/cursor fields {missing} are not in its schema")
+        if any(not self.schema.fields[k].required for k in self.primary_key):
+            raise ValueError(f"{self.entity}: primary key fields must be required")
+
+
+def paged_resource(
+    client: ApiClient,
+    endpoint: Endpoint,
+    params: Mapping[str, str],
+    *,
+    interval: str,
+    keep_params: tuple[str, ...] = ("marketplaceIds", "pageSize"),
+) -> Resource:
+    """Declare ``endpoint`` as a resource whose pages are fetched lazily with ``params``."""
+
+    def fetch(request: Mapping[str, str]) -> tuple[Any, int]:
+        response = client.get(endpoint.path, request, interval=interval)
+        return response.body, response.attempts
+
+    def pages() -> Iterator[Page]:
+        paginator = PageTokenPaginator(endpoint.list_key, keep_params=keep_params)
+        for page in paginator.paginate(fetch, dict(params)):
+            client.add_records(len(page.records))
+            yield page
+
+    return Resource(
+        name=endpoint.entity,
+        primary_key=endpoint.primary_key,
+        cursor_field=endpoint.cursor_field,
+        schema_version=endpoint.schema.version,
+        pages=pages,
+        validate=endpoint.schema.validate,
+        known_fields=endpoint.schema.known_fields,
+    )
+
+
+SourceBuilder = Callable[[ApiClient, Window, Sequence[str]], Source]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How to run one source for a day: its builder, whether it is per marketplace, its default rate.
+
+    ``requests_per_second`` is the client's starting pace per endpoint; the client slows further to the
+    API's advertised ``x-amzn-RateLimit-Limit``.
+    """
+
+    name: str
+    build: SourceBuilder
+    per_marketplace: bool
+    requests_per_second: float = 20.0
+
+    def cursor_scopes(self, marketplace_ids: Sequence[str]) -> tuple[str, ...]:
+        return tuple(marketplace_ids) if self.per_marketplace else (ALL_MARKETPLACES,)
