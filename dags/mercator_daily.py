@@ -4,6 +4,8 @@
 Ingests one business day of orders from the marketplace API, builds DWD with Spark, gates it with
 Great Expectations, loads it into Postgres, runs dbt (DWS + ADS with tests), retrains the churn model
 (promoted to `champion` only if it beats the baseline and the current champion) and scores customers.
+Beside that chain, one mapped task per other source (catalog, ASIN metrics, reviews, logistics, shop
+health, ads, CRM) lands the day into ODS; the tasks share the `source_apis` pool.
 Until the warehouse holds enough history for a training snapshot, training and scoring are skipped
 with the reason in the task log.
 
@@ -18,6 +20,9 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+
+# Shared by every mapped source ingest so concurrent runs split one request budget (ops/stack.py creates it).
+SOURCE_API_POOL = "source_apis"
 
 
 def _ds(data_interval_start):
@@ -99,7 +104,20 @@ def mercator_daily():
 
         return score_churn(_settings(), _ds(data_interval_start))
 
+    @task
+    def list_sources() -> list[str]:
+        from ops.pipeline import source_names
+
+        return source_names()
+
+    @task(pool=SOURCE_API_POOL)
+    def ingest_source(source: str, data_interval_start=None) -> dict:
+        from ops.pipeline import ingest_source
+
+        return ingest_source(_settings(), source, _ds(data_interval_start))
+
     score_churn(train_churn(dbt_build(load_dwd(validate_dwd(build_dwd(ingest_orders()))))))
+    ingest_source.expand(source=list_sources())
 
 
 mercator_daily()

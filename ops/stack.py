@@ -21,6 +21,8 @@ from storage.bootstrap import ensure_databases, ensure_warehouse
 log = logging.getLogger(__name__)
 
 AIRFLOW_DB = "airflow"
+SOURCE_API_POOL = "source_apis"  # the pool of dags/mercator_daily.py's mapped source ingest
+SOURCE_API_POOL_SLOTS = 2
 MLFLOW_DB = "mlflow"
 
 
@@ -97,20 +99,28 @@ def _sandbox_ready(settings: Settings) -> bool:
         return False
 
 
+def _airflow(settings: Settings, *args: str) -> None:
+    """One Airflow CLI call with the stack's environment; a failure says which call and why."""
+    result = subprocess.run([_bin("airflow"), *args], env=child_env(settings), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise processes.ServiceError(
+            f"airflow {' '.join(args[:2])} failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
+        )
+
+
 def migrate_airflow(settings: Settings) -> None:
-    """``airflow db migrate`` once per Airflow version (it is idempotent but costs seconds)."""
+    """Migrate Airflow's metadata DB and create the API pool, once per Airflow version and pool size."""
     # The version comes from package metadata: importing airflow here would configure it for ~/airflow.
-    marker = settings.airflow_home / f".migrated-{version('apache-airflow-core')}"
+    marker = settings.airflow_home / (
+        f".migrated-{version('apache-airflow-core')}-{SOURCE_API_POOL}-{SOURCE_API_POOL_SLOTS}"
+    )
     if marker.exists():
         return
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [_bin("airflow"), "db", "migrate"], env=child_env(settings), capture_output=True, text=True
+    _airflow(settings, "db", "migrate")
+    _airflow(
+        settings, "pools", "set", SOURCE_API_POOL, str(SOURCE_API_POOL_SLOTS), "shared API request budget"
     )
-    if result.returncode != 0:
-        raise processes.ServiceError(
-            f"airflow db migrate failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
-        )
     marker.touch()
 
 

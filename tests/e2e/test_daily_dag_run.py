@@ -16,7 +16,7 @@ import pytest
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import sandbox_server
 from ops.airflow_runs import DagRunFailed, run_day
-from ops.pipeline import backfill
+from ops.pipeline import backfill, source_names
 from ops.settings import Settings
 from ops.stack import migrate_airflow
 from ops.summary import champion
@@ -72,6 +72,11 @@ def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
     )
     assert manifest["records_received"] == manifest["records_landed"] + manifest["records_quarantined"]
     assert manifest["records_landed"] > 1000
+
+    ods = local_path(Lake(s.lake_uri).root_uri) / "ods"
+    for source in source_names():
+        landed = list(ods.glob(f"{source}/*/ds={DAY.isoformat()}/_manifest.json"))
+        assert landed, f"the mapped ingest task landed no ODS partition for {source}"
 
     with psycopg.connect(s.warehouse_url) as conn:
         assert _count(conn, "select count(*) from dwd.order_item where ds = %s", DAY) > 1000
