@@ -27,3 +27,11 @@ def delete_path(spark: SparkSession, uri: str) -> bool:
     """Recursively delete ``uri``; returns whether anything was there."""
     fs, path = _fs_and_path(spark, uri)
     return bool(fs.delete(path, True)) if fs.exists(path) else False
+
+
+def list_entries(spark: SparkSession, uri: str) -> list[tuple[str, bool]]:
+    """(name, is_directory) of each entry directly under ``uri``; empty when it does not exist."""
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return []
+    return sorted((status.getPath().getName(), bool(status.isDirectory())) for status in fs.listStatus(path))

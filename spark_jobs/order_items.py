@@ -6,8 +6,20 @@ version of every order placed in the interval and each rewritten partition is co
 before the interval are left alone even when they changed inside it: rewriting their partition from a
 partial read would lose rows.
 
+The same job conforms every ODS order source (``ods/<source>/order``): the Orders API connector's
+``orders`` (the default) and the file-export importers' ``olist`` and ``uci_online_retail``. What differs
+per source (status vocabulary, marketplace ids, id prefix) is its profile in :mod:`spark_jobs.channels`.
+
+All sources share one DWD table, ``dwd/order_item/ds=…``, and each source owns a sub-partition of every
+day: ``dwd/order_item/ds=YYYY-MM-DD/source=<source>/part-….parquet``. Writes partition by (ds, source)
+with dynamic overwrite, and emptied days are removed per source, so a run of one source never touches
+another source's rows of the same day. Spark does not store partition columns in the files, so readers
+of a day (storage.loader, the GX gate: pyarrow datasets read a partition directory recursively) see every
+source's rows with exactly the DWD columns.
+
 Run it from Python with an existing session (``run_order_items``), or as its own application:
-``spark-submit spark_jobs/order_items.py --ds 2025-11-01`` / ``python -m spark_jobs.order_items --ds ...``.
+``spark-submit spark_jobs/order_items.py --ds 2025-11-01`` /
+``python -m spark_jobs.order_items --source olist --ds 2017-03-01 2017-03-02``.
 """
 
 from __future__ import annotations
@@ -34,20 +46,26 @@ from pyspark.sql import functions as F
 
 from ops.settings import Settings, get_settings
 from spark_jobs import pii
-from spark_jobs.lake_io import delete_path, path_exists
-from spark_jobs.marketplaces import AMAZON_MARKETPLACES, UnknownMarketplaceError
-from spark_jobs.schemas import CORRUPT_RECORD, DWD_ORDER_ITEM, ODS_ORDER, PARTITION_COLUMN
-from spark_jobs.statuses import UnknownStatusError, status_map
+from spark_jobs.channels import API_SOURCE, NATIVE_STATUS_FIELD, PROFILES, ChannelProfile, profile_for
+from spark_jobs.lake_io import delete_path, list_entries, path_exists
+from spark_jobs.marketplaces import UnknownMarketplaceError
+from spark_jobs.schemas import (
+    CORRUPT_RECORD,
+    DWD_ORDER_ITEM,
+    ODS_ORDER,
+    PARTITION_COLUMN,
+    SOURCE_PARTITION_COLUMN,
+)
+from spark_jobs.statuses import UnknownStatusError
 from storage.lake import Lake
 from storage.loader import record_run
 from storage.warehouse import connect
 
 log = logging.getLogger(__name__)
 
-SOURCE = "orders"
+SOURCE = API_SOURCE  # the default source: the Orders API connector's ODS
 ODS_ENTITY = "order"
 ENTITY = "order_item"
-CHANNEL = "amazon"
 STEP = "spark_dwd"
 ODS_FILE_GLOB = "*.jsonl.gz"
 MAX_EXAMPLES = 5
@@ -78,8 +96,9 @@ class JobCounts:
     outside_window: int
     partitions: dict[date, int] = field(default_factory=dict)
     rejected_reasons: dict[str, int] = field(default_factory=dict)
-    emptied: tuple[date, ...] = ()  # window days that had a partition and now have no rows
+    emptied: tuple[date, ...] = ()  # window days that had rows of this source and now have none
     seconds: float = 0.0
+    source: str = SOURCE
 
     @property
     def rows_out(self) -> int:
@@ -93,6 +112,7 @@ class JobCounts:
 
     def details(self) -> dict[str, Any]:
         return {
+            "source": self.source,
             "window_start": self.window_start.isoformat(),
             "ods_partitions": [d.isoformat() for d in self.ods_partitions],
             "ods_records": self.ods_records,
@@ -107,7 +127,9 @@ class JobCounts:
 
 
 # ---- reading ----------------------------------------------------------------------------------------
-def readable_ods_days(spark: SparkSession, lake: Lake, ds: date, lookback_days: int) -> list[date]:
+def readable_ods_days(
+    spark: SparkSession, lake: Lake, ds: date, lookback_days: int, source: str = SOURCE
+) -> list[date]:
     """The longest run of consecutive landed ODS days ending at ``ds`` (at most lookback + 1 days).
 
     A gap means the purchase days before it cannot be rebuilt completely, so the window stops there.
@@ -115,23 +137,23 @@ def readable_ods_days(spark: SparkSession, lake: Lake, ds: date, lookback_days: 
     days: list[date] = []
     for offset in range(lookback_days + 1):
         day = ds - timedelta(days=offset)
-        if not path_exists(spark, lake.ods_partition(SOURCE, ODS_ENTITY, day)):
+        if not path_exists(spark, lake.ods_partition(source, ODS_ENTITY, day)):
             if offset == 0:
                 raise OdsPartitionMissingError(
-                    f"{SOURCE}/{ODS_ENTITY}: ODS partition {lake.ods_partition(SOURCE, ODS_ENTITY, ds)} "
-                    "has not landed; run the connector for this day first"
+                    f"{source}/{ODS_ENTITY}: ODS partition {lake.ods_partition(source, ODS_ENTITY, ds)} "
+                    "has not landed; run the connector (or importer) for this day first"
                 )
             log.warning(
-                "%s/%s: ODS day %s missing; rebuilding only %s..%s", SOURCE, ODS_ENTITY, day, days[-1], ds
+                "%s/%s: ODS day %s missing; rebuilding only %s..%s", source, ODS_ENTITY, day, days[-1], ds
             )
             break
         days.append(day)
     return sorted(days)
 
 
-def read_ods(spark: SparkSession, lake: Lake, days: Sequence[date]) -> DataFrame:
+def read_ods(spark: SparkSession, lake: Lake, days: Sequence[date], source: str = SOURCE) -> DataFrame:
     """Raw orders with the explicit schema (no inference) and the ODS day each line came from."""
-    paths = [lake.ods_partition(SOURCE, ODS_ENTITY, day) for day in days]
+    paths = [lake.ods_partition(source, ODS_ENTITY, day) for day in days]
     raw = (
         spark.read.schema(ODS_ORDER)
         .option("mode", "PERMISSIVE")
@@ -208,6 +230,7 @@ def pseudonymise(raw: DataFrame, spark: SparkSession, key: SecretStr) -> DataFra
         F.xxhash64(
             "PurchaseDate",
             "OrderStatus",
+            NATIVE_STATUS_FIELD,
             "MarketplaceId",
             "SalesChannel",
             "BuyerInfo",
@@ -261,16 +284,45 @@ def _mapped(mapping: Mapping[str, str], column: str) -> Column:
     return F.try_element_at(_literal_map(mapping), F.col(column))
 
 
-def to_dwd(published: DataFrame) -> DataFrame:
+def _status_field(profile: ChannelProfile) -> Column:
+    """Name of the field a record's channel status is read from (the native one when it has it)."""
+    if profile.native_statuses is None:
+        return F.lit("OrderStatus")
+    return F.when(F.col(NATIVE_STATUS_FIELD).isNotNull(), F.lit(NATIVE_STATUS_FIELD)).otherwise(
+        F.lit("OrderStatus")
+    )
+
+
+def _channel_status(profile: ChannelProfile) -> Column:
+    if profile.native_statuses is None:
+        return F.col("OrderStatus")
+    return F.coalesce(F.col(NATIVE_STATUS_FIELD), F.col("OrderStatus"))
+
+
+def _unified_status(profile: ChannelProfile) -> Column:
+    """The record's status in the DWD state machine; null when its vocabulary does not know it."""
+    spapi = _mapped(profile.statuses, "OrderStatus")
+    if profile.native_statuses is None:
+        return spapi
+    native = _mapped(profile.native_statuses, NATIVE_STATUS_FIELD)
+    return F.when(F.col(NATIVE_STATUS_FIELD).isNotNull(), native).otherwise(spapi)
+
+
+def _prefixed(prefix: str, column: Column) -> Column:
+    return F.concat(F.lit(prefix), column) if prefix else column
+
+
+def to_dwd(published: DataFrame, profile: ChannelProfile | None = None) -> DataFrame:
     """Published order versions → one typed DWD row per item, in the contract's column order."""
+    profile = profile or PROFILES[SOURCE]
     item = F.col("item")
     amount = _item_amount(item)
     quantity = item["QuantityOrdered"].cast("int")
     columns = {
-        "order_item_id": item["OrderItemId"],
-        "order_id": F.col("order_id"),
+        "order_item_id": _prefixed(profile.id_prefix, item["OrderItemId"]),
+        "order_id": _prefixed(profile.id_prefix, F.col("order_id")),
         "marketplace_id": F.col("MarketplaceId"),
-        "marketplace": _mapped(AMAZON_MARKETPLACES, "MarketplaceId"),
+        "marketplace": _mapped(profile.marketplaces, "MarketplaceId"),
         "sales_channel": F.col("SalesChannel"),
         "customer_key": F.col("customer_key"),
         "buyer_email_masked": F.col("buyer_email_masked"),
@@ -281,8 +333,8 @@ def to_dwd(published: DataFrame) -> DataFrame:
         "unit_price": F.round(F.try_divide(amount, quantity), 2).cast("decimal(12,2)"),
         "item_amount": amount,
         "currency": item["ItemPrice"]["CurrencyCode"],
-        "channel_status": F.col("OrderStatus"),
-        "order_status": _mapped(status_map(CHANNEL), "OrderStatus"),
+        "channel_status": _channel_status(profile),
+        "order_status": _unified_status(profile),
         "purchased_at": F.col("purchased_at"),
         "updated_at": F.col("updated_at"),
         PARTITION_COLUMN: F.col("purchase_day"),
@@ -297,33 +349,45 @@ def to_dwd(published: DataFrame) -> DataFrame:
 
 
 # ---- checks that stop the run -----------------------------------------------------------------------
-def _raise_unmapped(classified: DataFrame, lake: Lake) -> None:
+def _raise_unmapped(classified: DataFrame, lake: Lake, profile: ChannelProfile) -> None:
     """Unknown statuses / marketplaces are errors naming source, ODS partition and order, never nulls."""
     published = classified.filter(F.col("fate") == PUBLISHED)
-    checks = (
-        ("OrderStatus", status_map(CHANNEL), UnknownStatusError, "spark_jobs/statuses.py"),
-        ("MarketplaceId", AMAZON_MARKETPLACES, UnknownMarketplaceError, "spark_jobs/marketplaces.py"),
+    status = (
+        _status_field(profile),
+        _channel_status(profile),
+        _unified_status(profile),
+        UnknownStatusError,
+        f"the {profile.channel} map in spark_jobs/statuses.py",
     )
-    for column, mapping, error, where in checks:
+    marketplace = (
+        F.lit("MarketplaceId"),
+        F.col("MarketplaceId"),
+        _mapped(profile.marketplaces, "MarketplaceId"),
+        UnknownMarketplaceError,
+        f"the {profile.source} map in spark_jobs/marketplaces.py",
+    )
+    checks = (status, marketplace)
+    for field_name, value, mapped, error, where in checks:
         bad = (
-            published.filter(_mapped(mapping, column).isNull())
-            .select("ods_ds", "order_id", column)
+            published.filter(mapped.isNull())
+            .select("ods_ds", "order_id", field_name.alias("field"), value.alias("value"))
             .orderBy("ods_ds", "order_id")
             .limit(MAX_EXAMPLES)
             .collect()
         )
         if bad:
             examples = "; ".join(
-                f"{column}={row[column]!r} (AmazonOrderId {row.order_id}) in ODS partition "
-                + lake.ods_partition(SOURCE, ODS_ENTITY, row.ods_ds)
+                f"{row.field}={row.value!r} (AmazonOrderId {row.order_id}) in ODS partition "
+                + lake.ods_partition(profile.source, ODS_ENTITY, row.ods_ds)
                 for row in bad
             )
             raise error(
-                f"{SOURCE}/{ODS_ENTITY} ({CHANNEL}): unmapped {column}: {examples}; add it to {where}"
+                f"{profile.source}/{ODS_ENTITY} ({profile.channel}): unmapped {bad[0].field}: {examples}; "
+                f"add it to {where}"
             )
 
 
-def _summarise(classified: DataFrame) -> list[Any]:
+def _summarise(classified: DataFrame, profile: ChannelProfile) -> list[Any]:
     """One pass over the classified records: item rows by fate, reason, partition and mapping misses."""
     published = F.col("fate") == PUBLISHED
     return (
@@ -331,8 +395,8 @@ def _summarise(classified: DataFrame) -> list[Any]:
             "fate",
             "reason",
             F.when(published, F.col("purchase_day")).alias("day"),
-            (published & _mapped(status_map(CHANNEL), "OrderStatus").isNull()).alias("unmapped_status"),
-            (published & _mapped(AMAZON_MARKETPLACES, "MarketplaceId").isNull()).alias(
+            (published & _unified_status(profile).isNull()).alias("unmapped_status"),
+            (published & _mapped(profile.marketplaces, "MarketplaceId").isNull()).alias(
                 "unmapped_marketplace"
             ),
         )
@@ -356,10 +420,10 @@ def _tally(summary: list[Any]) -> tuple[Counter[str], Counter[str], dict[date, i
 
 
 def _write_quarantine(
-    spark: SparkSession, classified: DataFrame, lake: Lake, ds: date, rejected: int
+    spark: SparkSession, classified: DataFrame, lake: Lake, ds: date, rejected: int, source: str = SOURCE
 ) -> None:
     """Rejected records (pointers + reason, no PII: the raw record stays in ODS) for this run's day."""
-    target = lake.ods_quarantine(SOURCE, ENTITY, ds)
+    target = lake.ods_quarantine(source, ENTITY, ds)
     if rejected == 0:
         delete_path(spark, target)  # a rerun after a fix must not leave the old rejects behind
         return
@@ -379,22 +443,58 @@ def _write_quarantine(
         .option("ignoreNullFields", "false")  # a missing order id is still a key in the record
         .json(target, compression="gzip")
     )
-    log.warning("%s/%s ds=%s: %d rows quarantined to %s", SOURCE, ENTITY, ds, rejected, target)
+    log.warning("%s/%s ds=%s: %d rows quarantined to %s", source, ENTITY, ds, rejected, target)
+
+
+def source_partition(lake: Lake, source: str, day: date) -> str:
+    """The directory holding one source's rows of one DWD day."""
+    return f"{lake.dwd_partition(ENTITY, day)}/{SOURCE_PARTITION_COLUMN}={source}"
+
+
+def _is_data_file(name: str) -> bool:
+    return not name.startswith(("_", "."))
+
+
+def _remove_legacy_files(spark: SparkSession, lake: Lake, day: date) -> bool:
+    """Drop Parquet files lying directly in ``ds=…`` (the layout before per-source sub-partitions).
+
+    Only the API source ever wrote that layout, so its runs clean it up once their own sub-partition of
+    the day is in place; otherwise the old rows would be read twice.
+    """
+    removed = False
+    for name, is_dir in list_entries(spark, lake.dwd_partition(ENTITY, day)):
+        if not is_dir and _is_data_file(name):
+            removed = delete_path(spark, f"{lake.dwd_partition(ENTITY, day)}/{name}") or removed
+    if removed:
+        log.warning("%s: removed pre-source-layout files of partition %s", ENTITY, day)
+    return removed
+
+
+def _remove_day_if_empty(spark: SparkSession, lake: Lake, day: date) -> None:
+    """A day with no source left holding rows must not exist: readers would see an empty partition."""
+    uri = lake.dwd_partition(ENTITY, day)
+    if path_exists(spark, uri) and not any(_is_data_file(name) for name, _ in list_entries(spark, uri)):
+        delete_path(spark, uri)
 
 
 def _remove_emptied_partitions(
-    spark: SparkSession, lake: Lake, window_start: date, ds: date, written: set[date]
+    spark: SparkSession, lake: Lake, window_start: date, ds: date, written: set[date], source: str = SOURCE
 ) -> list[date]:
-    """Window days are rebuilt whole; one left with no rows must not keep serving its old rows.
+    """Window days are rebuilt whole for this source; one left with no rows must not keep its old rows.
 
-    Dynamic overwrite only replaces the partitions a write produces, so this is done explicitly.
+    Dynamic overwrite only replaces the (day, source) partitions a write produces, so this is done
+    explicitly, and only ever on this source's sub-partition: other sources' rows of the day stay.
     """
     emptied = []
     for offset in range((ds - window_start).days + 1):
         day = window_start + timedelta(days=offset)
-        if day not in written and delete_path(spark, lake.dwd_partition(ENTITY, day)):
-            log.warning("%s: partition %s has no rows after this run; removed it", ENTITY, day)
+        legacy = source == API_SOURCE and _remove_legacy_files(spark, lake, day)
+        if day in written:
+            continue
+        if delete_path(spark, source_partition(lake, source, day)) or legacy:
+            log.warning("%s: %s has no %s rows after this run; removed them", ENTITY, day, source)
             emptied.append(day)
+        _remove_day_if_empty(spark, lake, day)
     return emptied
 
 
@@ -405,32 +505,38 @@ def _require_utc(spark: SparkSession) -> None:
 
 
 # ---- the job ----------------------------------------------------------------------------------------
-def run_order_items(spark: SparkSession, settings: Settings, ds: date) -> JobCounts:
-    """Rebuild DWD order_item partitions [ds - lookback, ds] from ODS; returns and logs the counts."""
+def run_order_items(spark: SparkSession, settings: Settings, ds: date, source: str = SOURCE) -> JobCounts:
+    """Rebuild DWD order_item partitions [ds - lookback, ds] of one ODS source; returns and logs counts.
+
+    Only ``source``'s sub-partition of each day is replaced; the other sources' rows stay as they are.
+    """
+    profile = profile_for(source)
     started = time.monotonic()
     _require_utc(spark)
     lake = Lake(settings.lake_uri)
-    ods_days = readable_ods_days(spark, lake, ds, settings.dwd_lookback_days)
+    ods_days = readable_ods_days(spark, lake, ds, settings.dwd_lookback_days, source)
     window_start = ods_days[0]
-    records = pseudonymise(read_ods(spark, lake, ods_days), spark, settings.pii_hash_key)
+    records = pseudonymise(read_ods(spark, lake, ods_days, source), spark, settings.pii_hash_key)
     classified = classify(records, window_start, ds).persist()
     try:
-        summary = _summarise(classified)
+        summary = _summarise(classified, profile)
         if any(row.unmapped_status or row.unmapped_marketplace for row in summary):
-            _raise_unmapped(classified, lake)
+            _raise_unmapped(classified, lake, profile)
         rows_by_fate, reasons, partitions = _tally(summary)
         rejected = rows_by_fate.get(REJECTED, 0)
-        _write_quarantine(spark, classified, lake, ds, rejected)
-        dwd = to_dwd(classified.filter(F.col("fate") == PUBLISHED))
+        _write_quarantine(spark, classified, lake, ds, rejected, source)
+        dwd = to_dwd(classified.filter(F.col("fate") == PUBLISHED), profile)
         (
-            dwd.repartition(PARTITION_COLUMN)  # all rows of a day in one task → one file per partition
+            dwd.withColumn(SOURCE_PARTITION_COLUMN, F.lit(source))
+            .repartition(PARTITION_COLUMN)  # all rows of a day in one task → one file per partition
             .sortWithinPartitions(PARTITION_COLUMN, "order_id", "order_item_id")
             .write.mode("overwrite")
-            .option("partitionOverwriteMode", "dynamic")  # replace only the days this run produced
-            .partitionBy(PARTITION_COLUMN)
+            # Replace only the (day, source) partitions this run produced: other sources' rows stay.
+            .option("partitionOverwriteMode", "dynamic")
+            .partitionBy(PARTITION_COLUMN, SOURCE_PARTITION_COLUMN)
             .parquet(lake.dwd_table(ENTITY))
         )
-        emptied = _remove_emptied_partitions(spark, lake, window_start, ds, set(partitions))
+        emptied = _remove_emptied_partitions(spark, lake, window_start, ds, set(partitions), source)
         counts = JobCounts(
             entity=ENTITY,
             ds=ds,
@@ -445,6 +551,7 @@ def run_order_items(spark: SparkSession, settings: Settings, ds: date) -> JobCou
             rejected_reasons=dict(reasons),
             emptied=tuple(emptied),
             seconds=time.monotonic() - started,
+            source=source,
         )
     finally:
         classified.unpersist()
@@ -460,8 +567,9 @@ def run_order_items(spark: SparkSession, settings: Settings, ds: date) -> JobCou
             details=counts.details(),
         )
     log.info(
-        "%s ds=%s: %d ODS records (%d item rows) from %d days → %d rows in %d partitions; "
+        "%s/%s ds=%s: %d ODS records (%d item rows) from %d days → %d rows in %d partitions; "
         "%d duplicates dropped, %d outside window, %d rejected; %.1f s (%.0f rows/s)",
+        source,
         ENTITY,
         ds,
         counts.ods_records,
@@ -476,7 +584,7 @@ def run_order_items(spark: SparkSession, settings: Settings, ds: date) -> JobCou
         counts.rows_in / counts.seconds if counts.seconds else 0.0,
     )
     for day, rows in counts.partitions.items():
-        log.info("%s ds=%s: partition %s ← %d rows", ENTITY, ds, day, rows)
+        log.info("%s/%s ds=%s: partition %s ← %d rows", source, ENTITY, ds, day, rows)
     return counts
 
 
@@ -485,6 +593,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """One Spark application for all requested days (session start costs 11-16 s, DESIGN.md §9)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
+        "--source",
+        choices=sorted(PROFILES),
+        default=SOURCE,
+        help=f"ODS order source to conform (default: {SOURCE}, the Orders API connector)",
+    )
+    parser.add_argument(
         "--ds", type=date.fromisoformat, nargs="+", required=True, help="YYYY-MM-DD (one or more)"
     )
     args = parser.parse_args(argv)
@@ -492,10 +606,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from spark_jobs.session import build_spark_session
 
     settings = get_settings()
-    spark = build_spark_session(settings, app_name=f"mercator-dwd-{ENTITY}")
+    spark = build_spark_session(settings, app_name=f"mercator-dwd-{ENTITY}-{args.source}")
     try:
         for ds in sorted(args.ds):
-            run_order_items(spark, settings, ds)
+            run_order_items(spark, settings, ds, args.source)
     finally:
         spark.stop()
     return 0

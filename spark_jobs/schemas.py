@@ -52,6 +52,8 @@ ODS_ORDER = StructType(
         StructField("PurchaseDate", StringType()),
         StructField("LastUpdateDate", StringType()),
         StructField("OrderStatus", StringType()),
+        # A file-export importer's own status when SP-API's vocabulary is too coarse (Olist "delivered").
+        StructField("ChannelOrderStatus", StringType()),
         StructField("MarketplaceId", StringType()),
         StructField("SalesChannel", StringType()),
         StructField("BuyerInfo", BUYER_INFO),
@@ -87,3 +89,6 @@ DWD_ORDER_ITEM = StructType(
 )
 DWD_ORDER_ITEM_COLUMNS: tuple[str, ...] = tuple(field.name for field in DWD_ORDER_ITEM.fields)
 PARTITION_COLUMN = "ds"
+# Sub-partition of each day by ODS source (dwd/order_item/ds=…/source=…): runs of different sources
+# replace only their own rows. Like ds, it is a directory, not a column in the Parquet files.
+SOURCE_PARTITION_COLUMN = "source"

@@ -35,7 +35,22 @@ AMAZON: Mapping[str, str] = MappingProxyType(
     }
 )
 
-CHANNEL_STATUS_MAPS: Mapping[str, Mapping[str, str]] = MappingProxyType({"amazon": AMAZON})
+# Olist ``order_status`` values, as the Olist importer keeps them in ``ChannelOrderStatus`` (its
+# ``OrderStatus`` is the closest SP-API value, which cannot say "delivered").
+OLIST: Mapping[str, str] = MappingProxyType(
+    {
+        "created": "pending",  # placed, payment not yet approved
+        "approved": "paid",
+        "invoiced": "paid",  # invoice issued, being prepared
+        "processing": "paid",
+        "shipped": "shipped",  # handed to the carrier
+        "delivered": "delivered",
+        "canceled": "cancelled",
+        "unavailable": "cancelled",  # the seller could not fulfil it
+    }
+)
+
+CHANNEL_STATUS_MAPS: Mapping[str, Mapping[str, str]] = MappingProxyType({"amazon": AMAZON, "olist": OLIST})
 
 
 class UnknownStatusError(ValueError):

@@ -72,9 +72,11 @@ def order(
     }
 
 
-def write_ods(settings: Settings, day: date, records: Iterable[dict[str, Any] | str]) -> Path:
-    """``ods/orders/order/ds=<day>/part-00000.jsonl.gz`` + ``_manifest.json``; str records land verbatim."""
-    folder = local_path(Lake(settings.lake_uri).ods_partition("orders", "order", day))
+def write_ods(
+    settings: Settings, day: date, records: Iterable[dict[str, Any] | str], source: str = "orders"
+) -> Path:
+    """``ods/<source>/order/ds=<day>/part-00000.jsonl.gz`` + ``_manifest.json``; str records land verbatim."""
+    folder = local_path(Lake(settings.lake_uri).ods_partition(source, "order", day))
     folder.mkdir(parents=True, exist_ok=True)
     lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
     with gzip.open(folder / "part-00000.jsonl.gz", "wt", encoding="utf-8") as fh:
@@ -130,8 +132,8 @@ class Ods:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def write(self, day: date, records: Iterable[dict[str, Any] | str]) -> Path:
-        return write_ods(self.settings, day, records)
+    def write(self, day: date, records: Iterable[dict[str, Any] | str], source: str = "orders") -> Path:
+        return write_ods(self.settings, day, records, source)
 
 
 class Dwd:

@@ -169,7 +169,7 @@ def test_rerun_is_identical_and_every_amazon_status_maps(spark, lake_settings, o
     second_files = {p.relative_to(table).parent: p.read_bytes() for p in table.rglob("*.parquet")}
 
     assert dwd_rows(lake_settings) == first_rows
-    assert list(first_files) == [Path("ds=2025-10-10")]  # one file per partition
+    assert list(first_files) == [Path("ds=2025-10-10/source=orders")]  # one file per partition
     assert second_files == first_files  # byte-identical output
     assert {r["channel_status"]: r["order_status"] for r in first_rows} == dict(AMAZON)
     assert {r["marketplace"] for r in first_rows} == {"US", "UK"}
