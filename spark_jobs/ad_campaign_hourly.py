@@ -1,0 +1,64 @@
+"""ODS ads → DWD ``ad_campaign_hourly``: one row per (campaign, UTC hour); ``ds`` is the hour's UTC date.
+
+Money stays decimal (``numeric(14,2)``, in the campaign's own currency); an hour that is not the start of
+an hour is rejected rather than silently truncated.
+``python -m spark_jobs.ad_campaign_hourly --ds 2025-11-05`` or
+``run_ad_campaign_hourly(spark, settings, ds)``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from ops.settings import Settings
+from spark_jobs.entity_job import (
+    BIGINT,
+    CURRENCY,
+    TIMESTAMP,
+    Check,
+    EntityCounts,
+    EntitySpec,
+    Field,
+    main_for,
+    run_entity,
+)
+
+MONEY = "decimal(14,2)"
+
+SPEC = EntitySpec(
+    entity="ad_campaign_hourly",
+    source="ads",
+    fields=(
+        Field("campaign_id"),
+        Field("stat_time_hour", TIMESTAMP),
+        Field("campaign_name", required=False),
+        Field("advertiser_id"),
+        Field("marketplace_id"),
+        Field("currency", CURRENCY),
+        Field("spend", MONEY),
+        Field("impressions", BIGINT),
+        Field("clicks", BIGINT),
+        Field("conversions", BIGINT),
+        Field("gmv", MONEY),
+        Field("daily_budget", MONEY, required=False),
+    ),
+    key=("campaign_id", "stat_time_hour"),
+    partition_by="stat_time_hour",
+    checks=(
+        Check(
+            "stat_time_hour is not the start of an hour",
+            lambda: F.col("_t_stat_time_hour") == F.date_trunc("hour", F.col("_t_stat_time_hour")),
+        ),
+    ),
+)
+
+
+def run_ad_campaign_hourly(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
+    return run_entity(spark, settings, SPEC, ds)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_for(SPEC))

@@ -1,0 +1,55 @@
+"""ODS CRM → DWD ``campaign_exposure``: one row per exposure; ``ds`` is the UTC date of ``sent_at``.
+
+The CRM's ``customer_id`` is the marketplace BuyerId, so it becomes ``customer_key``, the same keyed hash
+:mod:`spark_jobs.pii` gives ``dwd.order_item.customer_key`` (exposures join to orders on it). The CRM's
+``exposure_id`` embeds that BuyerId (``<experiment>:<BuyerId>``), so DWD keeps only its keyed hash,
+``exposure_key``. Neither clear value reaches DWD.
+``python -m spark_jobs.campaign_exposure --ds 2025-11-05`` or ``run_campaign_exposure(spark, settings, ds)``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import SparkSession
+
+from ops.settings import Settings
+from spark_jobs.entity_job import (
+    BOOLEAN,
+    CURRENCY,
+    TIMESTAMP,
+    EntityCounts,
+    EntitySpec,
+    Field,
+    main_for,
+    run_entity,
+)
+
+CHANNELS = ("email", "sms")
+
+SPEC = EntitySpec(
+    entity="campaign_exposure",
+    source="crm",
+    fields=(
+        Field("exposure_id", column="exposure_key", pii=True),
+        Field("experiment"),
+        Field("variant"),
+        Field("customer_id", column="customer_key", pii=True),
+        Field("marketplace_id"),
+        Field("channel", required=False, enum=CHANNELS),
+        Field("is_sent", BOOLEAN),
+        Field("touch_cost", "decimal(12,4)"),
+        Field("currency", CURRENCY),
+        Field("sent_at", TIMESTAMP),
+    ),
+    key=("exposure_key",),
+    partition_by="sent_at",
+)
+
+
+def run_campaign_exposure(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
+    return run_entity(spark, settings, SPEC, ds)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_for(SPEC))

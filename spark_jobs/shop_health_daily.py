@@ -1,0 +1,39 @@
+"""ODS shop health → DWD ``shop_health_daily``: one row per (shop, snapshot date), latest version wins.
+
+``python -m spark_jobs.shop_health_daily --ds 2025-11-05`` or ``run_shop_health_daily(spark, settings, ds)``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import SparkSession
+
+from ops.settings import Settings
+from spark_jobs.entity_job import BIGINT, DATE, DOUBLE, EntityCounts, EntitySpec, Field, main_for, run_entity
+
+SPEC = EntitySpec(
+    entity="shop_health_daily",
+    source="shop_health",
+    fields=(
+        Field("shop_id"),
+        Field("date", DATE, column="snapshot_date"),
+        Field("shop_name", required=False),
+        Field("marketplace_id"),
+        Field("sps_score", DOUBLE),
+        Field("late_dispatch_rate", DOUBLE),
+        Field("cancellation_rate", DOUBLE),
+        Field("negative_review_rate", DOUBLE),
+        Field("orders_7d", BIGINT, required=False),
+    ),
+    key=("shop_id", "snapshot_date"),
+    partition_by="snapshot_date",
+)
+
+
+def run_shop_health_daily(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
+    return run_entity(spark, settings, SPEC, ds)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_for(SPEC))

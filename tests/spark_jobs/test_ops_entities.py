@@ -1,0 +1,308 @@
+"""ODS → DWD for the flat operations entities (shop health, ad hours, CRM exposures) on the shared framework.
+
+One day of each source is landed by the real connectors from the real sandbox (with duplicated records),
+then conformed by Spark and loaded into Postgres; hand-written ODS files in the served shape cover the
+versions, the rejects and the join of exposures to orders.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+
+from connectors.http import HttpConfig
+from connectors.ingest import ingest_source_day
+from connectors.sandbox.config import FaultConfig, SandboxConfig
+from connectors.sandbox.server import sandbox_server
+from ops.settings import Settings
+from spark_jobs.ad_campaign_hourly import run_ad_campaign_hourly
+from spark_jobs.campaign_exposure import SPEC as EXPOSURE
+from spark_jobs.campaign_exposure import run_campaign_exposure
+from spark_jobs.entity_job import EntityCounts, OdsPartitionMissingError, quarantine_path
+from spark_jobs.order_items import run_order_items
+from spark_jobs.pii import customer_key
+from spark_jobs.shop_health_daily import SPEC as SHOP_HEALTH
+from spark_jobs.shop_health_daily import run_shop_health_daily
+from storage.lake import Lake, local_path
+from storage.loader import load_dwd_partitions, read_dwd_partition
+from storage.warehouse import connect
+
+DS = date(2025, 11, 5)  # a CRM send day, so every source has records
+SEED = 23
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def _shop_health_row(r: dict[str, Any], key: Any) -> dict[str, Any]:
+    return {
+        "shop_id": r["shop_id"],
+        "snapshot_date": date.fromisoformat(r["date"]),
+        "shop_name": r.get("shop_name"),
+        "marketplace_id": r["marketplace_id"],
+        "sps_score": float(r["sps_score"]),
+        "late_dispatch_rate": float(r["late_dispatch_rate"]),
+        "cancellation_rate": float(r["cancellation_rate"]),
+        "negative_review_rate": float(r["negative_review_rate"]),
+        "orders_7d": r.get("orders_7d"),
+    }
+
+
+def _ad_row(r: dict[str, Any], key: Any) -> dict[str, Any]:
+    budget = r.get("daily_budget")
+    return {
+        "campaign_id": r["campaign_id"],
+        "stat_time_hour": _ts(r["stat_time_hour"]),
+        "campaign_name": r.get("campaign_name"),
+        "advertiser_id": r["advertiser_id"],
+        "marketplace_id": r["marketplace_id"],
+        "currency": r["currency"],
+        "spend": _money(r["spend"]),
+        "impressions": r["impressions"],
+        "clicks": r["clicks"],
+        "conversions": r["conversions"],
+        "gmv": _money(r["gmv"]),
+        "daily_budget": None if budget is None else _money(budget),
+    }
+
+
+def _exposure_row(r: dict[str, Any], pii_key: Any) -> dict[str, Any]:
+    return {
+        "exposure_key": customer_key(r["exposure_id"], pii_key),
+        "experiment": r["experiment"],
+        "variant": r["variant"],
+        "customer_key": customer_key(r["customer_id"], pii_key),
+        "marketplace_id": r["marketplace_id"],
+        "channel": r["channel"],
+        "is_sent": r["is_sent"],
+        "touch_cost": _money(r["touch_cost"]).quantize(Decimal("0.0001")),
+        "currency": r["currency"],
+        "sent_at": _ts(r["sent_at"]),
+    }
+
+
+# entity: (source, job, business key of a served record, expected DWD row of a served record)
+CASES: dict[str, tuple[str, Callable[..., EntityCounts], Callable[[dict], tuple], Callable[..., dict]]] = {
+    "shop_health_daily": (
+        "shop_health",
+        run_shop_health_daily,
+        lambda r: (r["shop_id"], r["date"]),
+        _shop_health_row,
+    ),
+    "ad_campaign_hourly": (
+        "ads",
+        run_ad_campaign_hourly,
+        lambda r: (r["campaign_id"], r["stat_time_hour"]),
+        _ad_row,
+    ),
+    "campaign_exposure": ("crm", run_campaign_exposure, lambda r: (r["exposure_id"],), _exposure_row),
+}
+
+
+def _ods_records(settings: Settings, source: str, entity: str, day: date) -> list[dict[str, Any]]:
+    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
+    with gzip.open(folder / "part-00000.jsonl.gz", "rb") as fh:
+        return [orjson.loads(line) for line in fh]
+
+
+def _parquet_bytes(settings: Settings, entity: str) -> dict[str, bytes]:
+    table = local_path(Lake(settings.lake_uri).dwd_table(entity))
+    return {str(p.relative_to(table).parent): p.read_bytes() for p in table.rglob("*.parquet")}
+
+
+def _write_ods(settings: Settings, source: str, entity: str, day: date, lines: list[Any]) -> None:
+    """ODS in the connector's layout; dicts are served records, str lines land verbatim."""
+    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
+    folder.mkdir(parents=True, exist_ok=True)
+    text = [line if isinstance(line, str) else json.dumps(line) for line in lines]
+    with gzip.open(folder / "part-00000.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.writelines(line + "\n" for line in text)
+    (folder / "_manifest.json").write_text(json.dumps({"records": len(text), "checksum": "x"}))
+
+
+@pytest.fixture(scope="module")
+def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """One day of every operations source, landed by the real connectors from a sandbox that duplicates."""
+    faults = FaultConfig(duplicate_rate=0.25)
+    config = SandboxConfig(seed=SEED, rate_limit_per_second=500.0, rate_limit_burst=100, faults=faults)
+    lake = (tmp_path_factory.mktemp("ops-entities") / "lake").as_uri()
+    with sandbox_server(config, port=0) as sandbox:
+        run_settings = settings.model_copy(update={"sandbox_port": sandbox.port, "lake_uri_override": lake})
+        for source, *_ in CASES.values():
+            http = HttpConfig(run_settings.source_url(source), 500.0, backoff_initial_seconds=0.02)
+            ingest_source_day(run_settings, source, DS, http=http)
+    yield run_settings
+
+
+@pytest.mark.parametrize("entity", list(CASES))
+def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
+    source, run, key_of, expected_row = CASES[entity]
+    served = _ods_records(landed, source, entity, DS)
+    latest = {key_of(r): r for r in served}  # the last served version of each key
+
+    counts = run(spark, landed, DS)
+
+    assert len(served) > len(latest) > 0  # the sandbox did duplicate records of this day
+    assert (counts.rows_in, counts.rows_out) == (len(served), len(latest))
+    assert counts.duplicates_dropped == len(served) - len(latest)
+    assert counts.rows_rejected == 0 and counts.reconciles
+    parquet = read_dwd_partition(landed, entity, DS)
+    rows = parquet.drop(["ds"]).to_pylist()
+    expected = [expected_row(r, landed.pii_hash_key) for r in latest.values()]
+    key_columns = list(expected[0])[: len(key_of(served[0]))]
+
+    def order(row: dict) -> tuple:
+        return tuple(row[c] for c in key_columns)
+
+    assert rows == sorted(expected, key=order)  # typed values equal the served ones, sorted by key
+    first = _parquet_bytes(landed, entity)
+    assert list(first) == [f"ds={DS.isoformat()}"]  # one file, in the run's partition only
+
+    loaded = load_dwd_partitions(landed, entity, [DS])
+    with connect(landed) as conn:
+        pg_rows = conn.execute(
+            f"select count(*), count(distinct ({', '.join(key_columns)})) from dwd.{entity}"
+        )
+        assert pg_rows.fetchone() == (len(latest), len(latest))
+        logged = conn.execute(
+            "select rows_in, rows_out, rows_rejected, details->>'duplicates_dropped' from ops.run_log"
+            " where step = 'spark_dwd' and entity = %s and ds = %s order by run_id desc limit 1",
+            (entity, DS),
+        ).fetchone()
+        pg_text = "\n".join(r[0] for r in conn.execute(f"select t::text from dwd.{entity} t"))
+    assert loaded == {DS: len(latest)}
+    assert logged == (len(served), len(latest), 0, str(len(served) - len(latest)))
+
+    again = run(spark, landed, DS)
+    assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
+    assert _parquet_bytes(landed, entity) == first  # byte-identical rerun
+
+    if entity == "campaign_exposure":  # the clear BuyerId must not reach DWD anywhere
+        raw = b"".join(first.values())
+        for record in served:
+            assert record["customer_id"].encode() not in raw, record["customer_id"]
+            assert record["customer_id"] not in pg_text, record["customer_id"]
+            assert record["exposure_id"] not in pg_text
+
+
+def _exposure(n: int, **changes: Any) -> dict[str, Any]:
+    record = {
+        "exposure_id": f"winback-2025-11:C{n:07d}",
+        "experiment": "winback-2025-11",
+        "variant": "coupon",
+        "customer_id": f"C{n:07d}",
+        "marketplace_id": "ATVPDKIKX0DER",
+        "channel": "email",
+        "is_sent": True,
+        "touch_cost": 0.003,
+        "currency": "USD",
+        "sent_at": "2025-11-05T09:15:00Z",
+    }
+    return {**record, **changes}
+
+
+def test_latest_version_wins_and_untypeable_records_are_quarantined_with_reasons(spark, lake_settings, ods):
+    """Versions resolve to the last served one; every bad record lands in quarantine with its reason."""
+    lines: list[Any] = [
+        _exposure(1, variant="control", is_sent=False, channel=None, touch_cost=0),
+        _exposure(2),
+        _exposure(1, sent_at="2025-11-05T17:00:00+08:00"),  # later version of 1, at 09:00 UTC
+        _exposure(3, touch_cost="abc"),
+        _exposure(4, touch_cost=0.00001),  # would be rounded away by numeric(12,4)
+        _exposure(5, channel="fax"),
+        _exposure(6, sent_at="2025-11-06T00:00:00Z"),  # another day's exposure
+        _exposure(7, is_sent="yes"),
+        {k: v for k, v in _exposure(8).items() if k != "exposure_id"},
+        '{"exposure_id": "winback-2025-11:C0000009", "customer_id": "C0000009", "experi',
+        _exposure(10, channel="SMS", currency="usd"),  # conformed, not rejected
+        _exposure(2),  # an exact duplicate
+    ]
+    _write_ods(lake_settings, "crm", "campaign_exposure", DS, lines)
+    ods.write(DS, [ods.order("111-0000001-0000001", purchased="2025-11-05T08:00:00Z", buyer_no=1)])
+
+    counts = run_campaign_exposure(spark, lake_settings, DS)
+    run_order_items(spark, lake_settings, DS)
+
+    assert (counts.rows_in, counts.rows_out, counts.duplicates_dropped, counts.rows_rejected) == (12, 3, 2, 7)
+    assert counts.rejected_reasons == {
+        "malformed JSON line": 1,
+        "missing or untyped key exposure_key": 1,
+        "touch_cost is not decimal(12,4)": 2,
+        "channel not one of email, sms": 1,
+        "sent_at is not on the run's ds": 1,
+        "is_sent is not boolean": 1,
+    }
+    rows = {
+        r["customer_key"]: r for r in read_dwd_partition(lake_settings, "campaign_exposure", DS).to_pylist()
+    }
+    key = lake_settings.pii_hash_key
+    assert rows[customer_key("C0000001", key)]["sent_at"] == datetime(2025, 11, 5, 9, tzinfo=UTC)
+    assert rows[customer_key("C0000001", key)]["variant"] == "coupon"  # the later line, not the control
+    assert rows[customer_key("C0000010", key)]["channel"] == "sms"
+    assert rows[customer_key("C0000010", key)]["currency"] == "USD"
+    assert rows[customer_key("C0000002", key)]["touch_cost"] == Decimal("0.0030")
+
+    folder = local_path(quarantine_path(Lake(lake_settings.lake_uri), EXPOSURE, DS))
+    quarantined = [
+        orjson.loads(line)
+        for path in sorted(folder.glob("*.json.gz"))
+        for line in gzip.decompress(path.read_bytes()).splitlines()
+    ]
+    assert sorted(q["reason"] for q in quarantined) == sorted(
+        reason for reason, n in counts.rejected_reasons.items() for _ in range(n)
+    )
+    quarantine_text = json.dumps(quarantined)
+    for n in range(1, 11):
+        assert f"C{n:07d}" not in quarantine_text  # the clear BuyerId stays in ODS
+
+    for entity in ("campaign_exposure", "order_item"):
+        load_dwd_partitions(lake_settings, entity, [DS])
+    with connect(lake_settings) as conn:
+        joined = conn.execute(
+            "select e.variant, o.order_id from dwd.campaign_exposure e"
+            " join dwd.order_item o using (customer_key) where e.ds = %s and o.ds = %s",
+            (DS, DS),
+        ).fetchall()
+    assert joined == [("coupon", "111-0000001-0000001")]  # exposures join to orders on customer_key
+
+
+def test_a_missing_ods_day_is_an_error_and_a_fixed_rerun_clears_quarantine(spark, lake_settings):
+    with pytest.raises(OdsPartitionMissingError, match="shop_health/shop_health_daily"):
+        run_shop_health_daily(spark, lake_settings, DS)
+    good = {
+        "shop_id": "SHOP-US-01",
+        "shop_name": "Mercator US Store 1",
+        "marketplace_id": "ATVPDKIKX0DER",
+        "date": DS.isoformat(),
+        "sps_score": 4.31,
+        "late_dispatch_rate": 0.0215,
+        "cancellation_rate": 0.011,
+        "negative_review_rate": 0.0185,
+        "orders_7d": 2000,
+    }
+    _write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [{**good, "sps_score": "n/a"}])
+    bad = run_shop_health_daily(spark, lake_settings, DS)
+    lake = Lake(lake_settings.lake_uri)
+    assert (bad.rows_out, bad.rejected_reasons) == (0, {"sps_score is not double": 1})
+    assert local_path(quarantine_path(lake, SHOP_HEALTH, DS)).exists()
+    assert not local_path(lake.dwd_partition("shop_health_daily", DS)).exists()
+
+    _write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [good])
+    fixed = run_shop_health_daily(spark, lake_settings, DS)
+
+    assert (fixed.rows_out, fixed.rows_rejected) == (1, 0)
+    assert not local_path(quarantine_path(lake, SHOP_HEALTH, DS)).exists()
+    [row] = read_dwd_partition(lake_settings, "shop_health_daily", DS).to_pylist()
+    assert row["sps_score"] == 4.31 and row["snapshot_date"] == DS and row["ds"] == DS
