@@ -5,7 +5,9 @@ Ingests one business day of orders from the marketplace API, builds DWD with Spa
 Great Expectations, loads it into Postgres, runs dbt (DWS + ADS with tests), retrains the churn model
 (promoted to `champion` only if it beats the baseline and the current champion) and scores customers.
 Beside that chain, one mapped task per other source (catalog, ASIN metrics, reviews, logistics, shop
-health, ads, CRM) lands the day into ODS; the tasks share the `source_apis` pool.
+health, ads, CRM) lands the day into ODS (the tasks share the `source_apis` pool); shop health, ads and
+CRM exposures are then built into DWD and Postgres, and every campaign experiment whose outcome window
+has closed is analysed into `ads.ads_experiment_results`.
 Until the warehouse holds enough history for a training snapshot, training and scoring are skipped
 with the reason in the task log.
 
@@ -116,8 +118,23 @@ def mercator_daily():
 
         return ingest_source(_settings(), source, _ds(data_interval_start))
 
-    score_churn(train_churn(dbt_build(load_dwd(validate_dwd(build_dwd(ingest_orders()))))))
-    ingest_source.expand(source=list_sources())
+    @task
+    def build_source_dwd(data_interval_start=None) -> dict:
+        from ops.pipeline import build_source_dwd
+
+        return build_source_dwd(_settings(), _ds(data_interval_start))
+
+    @task
+    def analyze_experiments(source_dwd: dict, orders_loaded: dict, data_interval_start=None) -> dict:
+        from ops.pipeline import analyze_experiments
+
+        return analyze_experiments(_settings(), _ds(data_interval_start))
+
+    orders_loaded = load_dwd(validate_dwd(build_dwd(ingest_orders())))
+    score_churn(train_churn(dbt_build(orders_loaded)))
+    source_dwd = build_source_dwd()
+    ingest_source.expand(source=list_sources()) >> source_dwd
+    analyze_experiments(source_dwd, orders_loaded)
 
 
 mercator_daily()

@@ -74,6 +74,48 @@ def ingest_source(settings: Settings, source: str, ds: date) -> dict[str, Any]:
     return summary
 
 
+def build_source_dwd(settings: Settings, ds: date) -> dict[str, Any]:
+    """ODS → DWD → Postgres for the flat source entities (shop health, ads, CRM) of one day."""
+    from pyspark.sql import SparkSession
+
+    from spark_jobs import ad_campaign_hourly, campaign_exposure, shop_health_daily
+    from spark_jobs.entity_job import run_entity
+    from spark_jobs.session import build_spark_session
+    from storage.loader import load_dwd_partitions
+
+    specs = (shop_health_daily.SPEC, ad_campaign_hourly.SPEC, campaign_exposure.SPEC)
+    active = SparkSession.getActiveSession()
+    spark = active or build_spark_session(settings, app_name=f"mercator-source-dwd-{ds}")
+    try:
+        counts = {spec.entity: run_entity(spark, settings, spec, ds) for spec in specs}
+    finally:
+        if active is None:
+            spark.stop()
+    summary = {
+        entity: {
+            "rows_in": c.rows_in,
+            "rows_out": c.rows_out,
+            "rejected": c.rows_rejected,
+            "loaded": sum(load_dwd_partitions(settings, entity, [ds]).values()),
+        }
+        for entity, c in counts.items()
+    }
+    log.info("source dwd %s: %s", ds, summary)
+    return summary
+
+
+def analyze_experiments(settings: Settings, ds: date) -> dict[str, Any]:
+    """Analyse every campaign experiment whose outcome window closed by ``ds`` into the A/B mart."""
+    from abtest.warehouse import analyze_finished_campaigns
+    from storage.warehouse import connect
+
+    with connect(settings) as conn:
+        reports = analyze_finished_campaigns(conn, ds)
+    summary = {"experiments": [report.experiment for report in reports]}
+    log.info("experiments analysed as of %s: %s", ds, summary)
+    return summary
+
+
 def build_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
     """ODS → DWD for every DWD partition the interval can change, in one Spark application."""
     from pyspark.sql import SparkSession

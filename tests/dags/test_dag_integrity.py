@@ -68,3 +68,10 @@ def test_sources_are_mapped_and_share_the_api_pool(dagbag):
     assert type(ingest).__name__.endswith("MappedOperator"), "one mapped task instance per source"
     assert ingest.pool == "source_apis"
     assert not ingest.downstream_task_ids & set(EXPECTED_ORDER), "a slow source never blocks the orders chain"
+
+
+def test_source_dwd_waits_for_every_source_and_feeds_the_experiment_mart(dagbag):
+    dag = dagbag.dags["mercator_daily"]
+    assert "ingest_source" in dag.get_task("build_source_dwd").upstream_task_ids
+    analysis = dag.get_task("analyze_experiments")
+    assert {"build_source_dwd", "load_dwd"} <= analysis.upstream_task_ids
