@@ -79,6 +79,8 @@ class Field:
 
     ``kind`` is one of the kinds above or ``decimal(p,s)``. ``pii=True`` replaces the value by its keyed
     hash (a 64-hex string) before anything else happens; ``enum`` lists the values a string may take.
+    ``path`` reads a value nested in an ODS object (``"price.amount"``: the ``amount`` of the record's
+    ``price`` object); ``name`` then only names the raw value (quarantine column, reject reasons).
     """
 
     name: str
@@ -87,10 +89,23 @@ class Field:
     column: str | None = None  # DWD column name; defaults to ``name``
     enum: tuple[str, ...] | None = None
     pii: bool = False
+    path: str | None = None  # dotted path of a nested ODS value; defaults to the top-level ``name``
 
     @property
     def out(self) -> str:
         return self.column or self.name
+
+    @property
+    def ods_field(self) -> str:
+        """The top-level ODS field the value is read from."""
+        return (self.path or self.name).split(".")[0]
+
+    def raw(self) -> Column:
+        """The value's JSON text, from the top-level ODS field (an object is read as its JSON text)."""
+        if self.path is None or "." not in self.path:
+            return F.col(self.ods_field).alias(self.name)
+        inner = self.path.split(".", 1)[1]
+        return F.get_json_object(F.col(self.ods_field), f"$.{inner}").alias(self.name)
 
 
 @dataclass(frozen=True)
@@ -123,12 +138,15 @@ class EntitySpec:
 
     def ods_schema(self) -> StructType:
         """Every field as its JSON text (numbers and booleans too): typing is the job's, not the reader's."""
+        top = dict.fromkeys(f.ods_field for f in self.fields)
         return StructType(
-            [StructField(f.name, StringType()) for f in self.fields]
-            + [StructField(CORRUPT_RECORD, StringType())]
+            [StructField(name, StringType()) for name in top] + [StructField(CORRUPT_RECORD, StringType())]
         )
 
     def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.entity}: field names {names} are not unique")
         missing = [c for c in (*self.key, self.partition_by) if c not in self.columns]
         if missing:
             raise ValueError(f"{self.entity}: key/partition columns {missing} are not fields")
@@ -187,13 +205,13 @@ def read_ods(spark: SparkSession, settings: Settings, spec: EntitySpec, ds: date
         .json(uri)
     )
     file_day = F.regexp_extract(F.col("_metadata.file_path"), r"/ds=(\d{4}-\d{2}-\d{2})/", 1)
-    names = [f.name for f in spec.fields]
+    values = [f.raw() for f in spec.fields]
     bookkept = raw.select(
-        *names,
+        *values,
         F.col(CORRUPT_RECORD).isNotNull().alias("_is_malformed"),
         F.to_date(file_day).alias("_ods_ds"),
         F.monotonically_increasing_id().alias("_record"),
-        F.xxhash64(*names, F.coalesce(F.col(CORRUPT_RECORD), F.lit(""))).alias("_content_hash"),
+        F.xxhash64(*values, F.coalesce(F.col(CORRUPT_RECORD), F.lit(""))).alias("_content_hash"),
     )
     secret = [f for f in spec.fields if f.pii]
     if not secret:

@@ -1,0 +1,263 @@
+"""ODS → DWD for the product entities (ASIN daily snapshots, reviews) on the shared framework.
+
+One day of each source is landed by the real connectors from the real sandbox (with duplicated records),
+then conformed by Spark and loaded into Postgres; hand-written ODS files in the served shape cover the
+rejects (ratings out of range, half a price, an unknown language).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+
+from connectors.http import HttpConfig
+from connectors.ingest import ingest_source_day
+from connectors.sandbox.config import FaultConfig, SandboxConfig
+from connectors.sandbox.server import sandbox_server
+from ops.settings import Settings
+from spark_jobs.asin_daily_snapshot import run_asin_daily_snapshot
+from spark_jobs.entity_job import EntityCounts
+from spark_jobs.review import run_review
+from storage.lake import Lake, local_path
+from storage.loader import load_dwd_partitions, read_dwd_partition
+from storage.warehouse import connect
+
+DS = date(2025, 11, 5)
+SEED = 23
+
+
+def _snapshot_row(r: dict[str, Any]) -> dict[str, Any]:
+    price = r.get("price")
+    return {
+        "asin": r["asin"],
+        "marketplace_id": r["marketplaceId"],
+        "snapshot_date": date.fromisoformat(r["date"]),
+        "bsr": r.get("bsr"),
+        "bsr_category": r.get("bsrCategory"),
+        "category_rank": r.get("categoryRank"),
+        "category": r.get("category"),
+        "price": None if price is None else Decimal(price["amount"]),
+        "currency": None if price is None else price["currencyCode"],
+        "rating": None if r.get("rating") is None else float(r["rating"]),
+        "review_count": r["reviewCount"],
+        "in_stock": r["inStock"],
+        "buy_box_share": None if r.get("buyBoxShare") is None else float(r["buyBoxShare"]),
+        "sessions": r["sessions"],
+        "page_views": r["pageViews"],
+    }
+
+
+def _review_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "review_id": r["reviewId"],
+        "asin": r["asin"],
+        "marketplace_id": r["marketplaceId"],
+        "rating": r["rating"],
+        "title": r["title"],
+        "text": r["text"],
+        "language": r["language"],
+        "verified": r["verifiedPurchase"],
+        "amazon_order_id": r.get("amazonOrderId"),
+        "posted_at": datetime.fromisoformat(r["postedAt"].replace("Z", "+00:00")).astimezone(UTC),
+        "helpful_votes": r.get("helpfulVotes"),
+    }
+
+
+# entity: (source, job, business key of a served record, expected DWD row of a served record)
+CASES: dict[str, tuple[str, Callable[..., EntityCounts], Callable[[dict], tuple], Callable[[dict], dict]]] = {
+    "asin_daily_snapshot": (
+        "asin_metrics",
+        run_asin_daily_snapshot,
+        lambda r: (r["asin"], r["marketplaceId"], r["date"]),
+        _snapshot_row,
+    ),
+    "review": ("reviews", run_review, lambda r: (r["reviewId"],), _review_row),
+}
+
+
+def _ods_records(settings: Settings, source: str, entity: str, day: date) -> list[dict[str, Any]]:
+    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
+    with gzip.open(folder / "part-00000.jsonl.gz", "rb") as fh:
+        return [orjson.loads(line) for line in fh]
+
+
+def _parquet_bytes(settings: Settings, entity: str) -> dict[str, bytes]:
+    table = local_path(Lake(settings.lake_uri).dwd_table(entity))
+    return {str(p.relative_to(table).parent): p.read_bytes() for p in table.rglob("*.parquet")}
+
+
+def _write_ods(settings: Settings, source: str, entity: str, day: date, lines: list[Any]) -> None:
+    """ODS in the connector's layout; dicts are served records, str lines land verbatim."""
+    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
+    folder.mkdir(parents=True, exist_ok=True)
+    text = [line if isinstance(line, str) else json.dumps(line) for line in lines]
+    with gzip.open(folder / "part-00000.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.writelines(line + "\n" for line in text)
+    (folder / "_manifest.json").write_text(json.dumps({"records": len(text), "checksum": "x"}))
+
+
+@pytest.fixture(scope="module")
+def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """One day of every product source, landed by the real connectors from a sandbox that duplicates."""
+    faults = FaultConfig(duplicate_rate=0.25)
+    config = SandboxConfig(seed=SEED, rate_limit_per_second=500.0, rate_limit_burst=100, faults=faults)
+    lake = (tmp_path_factory.mktemp("product-entities") / "lake").as_uri()
+    with sandbox_server(config, port=0) as sandbox:
+        run_settings = settings.model_copy(update={"sandbox_port": sandbox.port, "lake_uri_override": lake})
+        for source, *_ in CASES.values():
+            http = HttpConfig(run_settings.source_url(source), 500.0, backoff_initial_seconds=0.02)
+            ingest_source_day(run_settings, source, DS, http=http)
+    yield run_settings
+
+
+@pytest.mark.parametrize("entity", list(CASES))
+def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
+    source, run, key_of, expected_row = CASES[entity]
+    served = _ods_records(landed, source, entity, DS)
+    latest = {key_of(r): r for r in served}  # the last served version of each key
+
+    counts = run(spark, landed, DS)
+
+    assert len(served) > len(latest) > 0  # the sandbox did duplicate records of this day
+    assert (counts.rows_in, counts.rows_out) == (len(served), len(latest))
+    assert counts.duplicates_dropped == len(served) - len(latest)
+    assert counts.rows_rejected == 0 and counts.reconciles
+    rows = read_dwd_partition(landed, entity, DS).drop(["ds"]).to_pylist()
+    expected = [expected_row(r) for r in latest.values()]
+    key_columns = list(expected[0])[: len(key_of(served[0]))]
+
+    def order(row: dict) -> tuple:
+        return tuple(row[c] for c in key_columns)
+
+    assert len({order(r) for r in rows}) == len(rows)  # one row per business key
+    assert rows == sorted(expected, key=order)  # typed values equal the served ones, sorted by key
+    first = _parquet_bytes(landed, entity)
+    assert list(first) == [f"ds={DS.isoformat()}"]  # one file, in the run's partition only
+
+    loaded = load_dwd_partitions(landed, entity, [DS])
+    with connect(landed) as conn:
+        pg = conn.execute(f"select count(*), count(distinct ({', '.join(key_columns)})) from dwd.{entity}")
+        assert pg.fetchone() == (len(latest), len(latest))
+        logged = conn.execute(
+            "select rows_in, rows_out, rows_rejected, details->>'duplicates_dropped' from ops.run_log"
+            " where step = 'spark_dwd' and entity = %s and ds = %s order by run_id desc limit 1",
+            (entity, DS),
+        ).fetchone()
+    assert loaded == {DS: len(latest)}
+    assert logged == (len(served), len(latest), 0, str(len(served) - len(latest)))
+
+    again = run(spark, landed, DS)
+    assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
+    assert _parquet_bytes(landed, entity) == first  # byte-identical rerun
+
+
+def _snapshot(asin: str, **changes: Any) -> dict[str, Any]:
+    record = {
+        "asin": asin,
+        "marketplaceId": "ATVPDKIKX0DER",
+        "date": DS.isoformat(),
+        "bsr": 18082,
+        "bsrCategory": "Home & Kitchen",
+        "categoryRank": 41,
+        "category": "Kitchen Utensils",
+        "price": {"amount": "7.99", "currencyCode": "USD"},
+        "rating": 4.3,
+        "reviewCount": 22,
+        "inStock": True,
+        "buyBoxShare": 0.981,
+        "sessions": 12,
+        "pageViews": 19,
+    }
+    return {**record, **changes}
+
+
+def _review(n: int, **changes: Any) -> dict[str, Any]:
+    record = {
+        "reviewId": f"R{n:013d}",
+        "asin": "B0TEST0001",
+        "marketplaceId": "ATVPDKIKX0DER",
+        "rating": 4,
+        "title": "Works",
+        "text": "Does what it says.",
+        "language": "en",
+        "verifiedPurchase": True,
+        "amazonOrderId": "111-0000001-0000001",
+        "postedAt": "2025-11-05T10:00:00Z",
+        "helpfulVotes": 1,
+    }
+    return {**record, **changes}
+
+
+def test_versions_resolve_and_out_of_contract_records_are_rejected_with_reasons(spark, lake_settings):
+    """Nested prices are read from the served object; bad ratings, prices and languages are quarantined."""
+    snapshots = [
+        _snapshot("B0TEST0001", rating=3.9),
+        _snapshot("B0TEST0001", price=None, inStock=False, buyBoxShare=0.0),  # later version: unlisted
+        _snapshot("B0TEST0002", price={"amount": "12.5", "currencyCode": "gbp"}, bsr=None, rating=None),
+        _snapshot("B0TEST0003", price={"amount": "7.999", "currencyCode": "USD"}),
+        _snapshot("B0TEST0004", price={"amount": "7.99"}),
+        _snapshot("B0TEST0005", rating=5.5),
+        _snapshot("B0TEST0006", date="2025-11-04"),
+        _snapshot("B0TEST0007", marketplaceId="A1F83G8C2ARO7P"),
+    ]
+    reviews = [
+        _review(1, rating=1, title="Broke"),
+        _review(1, rating=2, postedAt="2025-11-05T18:30:00+08:00"),  # later version, 10:30 UTC
+        _review(2, rating=6),
+        _review(3, language="fr"),
+        _review(4, language="ZH", amazonOrderId=None, helpfulVotes=None, verifiedPurchase=False),
+        _review(5, postedAt="2025-11-06T00:00:01Z"),
+        _review(6, title="", text=""),  # free text may be empty
+    ]
+    _write_ods(lake_settings, "asin_metrics", "asin_daily_snapshot", DS, snapshots)
+    _write_ods(lake_settings, "reviews", "review", DS, reviews)
+
+    snap = run_asin_daily_snapshot(spark, lake_settings, DS)
+    rev = run_review(spark, lake_settings, DS)
+
+    assert (snap.rows_in, snap.rows_out, snap.duplicates_dropped, snap.rows_rejected) == (8, 3, 1, 4)
+    assert snap.rejected_reasons == {
+        "price_amount is not decimal(12,2)": 1,
+        "price and currency must both be present or both absent": 1,
+        "rating is not in [0, 5]": 1,
+        "snapshot_date is not on the run's ds": 1,
+    }
+    assert (rev.rows_in, rev.rows_out, rev.duplicates_dropped, rev.rows_rejected) == (7, 3, 1, 3)
+    assert rev.rejected_reasons == {
+        "rating is not in 1-5": 1,
+        "language not one of en, zh": 1,
+        "posted_at is not on the run's ds": 1,
+    }
+    snapshot_rows = {
+        (r["asin"], r["marketplace_id"]): r
+        for r in read_dwd_partition(lake_settings, "asin_daily_snapshot", DS).to_pylist()
+    }
+    unlisted = snapshot_rows[("B0TEST0001", "ATVPDKIKX0DER")]
+    assert (unlisted["price"], unlisted["currency"], unlisted["in_stock"]) == (None, None, False)
+    assert unlisted["rating"] == 4.3  # the later version, not 3.9
+    pounds = snapshot_rows[("B0TEST0002", "ATVPDKIKX0DER")]
+    assert (pounds["price"], pounds["currency"], pounds["bsr"], pounds["rating"]) == (
+        Decimal("12.50"),
+        "GBP",
+        None,
+        None,
+    )
+    assert snapshot_rows[("B0TEST0007", "A1F83G8C2ARO7P")]["price"] == Decimal("7.99")
+
+    review_rows = {r["review_id"]: r for r in read_dwd_partition(lake_settings, "review", DS).to_pylist()}
+    assert sorted(review_rows) == [f"R{n:013d}" for n in (1, 4, 6)]
+    assert review_rows[f"R{1:013d}"]["rating"] == 2
+    assert review_rows[f"R{1:013d}"]["posted_at"] == datetime(2025, 11, 5, 10, 30, tzinfo=UTC)
+    fourth = review_rows[f"R{4:013d}"]
+    assert (fourth["language"], fourth["amazon_order_id"], fourth["helpful_votes"]) == ("zh", None, None)
+    assert (review_rows[f"R{6:013d}"]["title"], review_rows[f"R{6:013d}"]["text"]) == (None, None)
+
+    loaded = {e: load_dwd_partitions(lake_settings, e, [DS]) for e in ("asin_daily_snapshot", "review")}
+    assert loaded == {"asin_daily_snapshot": {DS: 3}, "review": {DS: 3}}
