@@ -75,15 +75,27 @@ def ingest_source(settings: Settings, source: str, ds: date) -> dict[str, Any]:
 
 
 def build_source_dwd(settings: Settings, ds: date) -> dict[str, Any]:
-    """ODS → DWD → Postgres for the flat source entities (shop health, ads, CRM) of one day."""
+    """ODS → DWD → Postgres for the flat source entities (ASIN snapshots, reviews, shop health, ads, CRM)."""
     from pyspark.sql import SparkSession
 
-    from spark_jobs import ad_campaign_hourly, campaign_exposure, shop_health_daily
+    from spark_jobs import (
+        ad_campaign_hourly,
+        asin_daily_snapshot,
+        campaign_exposure,
+        review,
+        shop_health_daily,
+    )
     from spark_jobs.entity_job import run_entity
     from spark_jobs.session import build_spark_session
     from storage.loader import load_dwd_partitions
 
-    specs = (shop_health_daily.SPEC, ad_campaign_hourly.SPEC, campaign_exposure.SPEC)
+    specs = (
+        asin_daily_snapshot.SPEC,
+        review.SPEC,
+        shop_health_daily.SPEC,
+        ad_campaign_hourly.SPEC,
+        campaign_exposure.SPEC,
+    )
     active = SparkSession.getActiveSession()
     spark = active or build_spark_session(settings, app_name=f"mercator-source-dwd-{ds}")
     try:

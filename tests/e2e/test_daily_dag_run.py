@@ -92,6 +92,8 @@ def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
         assert gmv_dws == gmv_dwd
         scores = _count(conn, "select count(*) from ads.churn_scores where score_date = %s", DAY)
         assert scores > 1000
+        for table in ("asin_daily_snapshot", "review", "shop_health_daily", "ad_campaign_hourly"):
+            assert _count(conn, f"select count(*) from dwd.{table} where ds = %s", DAY) > 0, table
         steps = {
             row[0] for row in conn.execute("select distinct step from ops.run_log where ds = %s", (DAY,))
         }
