@@ -80,8 +80,8 @@ def test_finished_experiment_lands_in_the_mart(warehouse):
     expected_lift = bought_after[variants == "coupon"].mean() - bought_after[variants == "control"].mean()
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "select metric, variant, n_control + n_variant, abs_lift, abs_ci_low, abs_ci_high, is_srm_flagged,"
-            " control_value"
+            "select metric, variant, n_control + n_variant, abs_lift, abs_ci_low, abs_ci_high,"
+            " is_srm_flagged, control_value"
             " from ads.ads_experiment_results where experiment = 'winback-2025-06' order by metric"
         ).fetchall()
     by_metric = {row[0]: row for row in rows}
