@@ -43,6 +43,12 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> None:
     print(backfill(settings, args.start, args.end))
 
 
+def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.pipeline import import_to_marts
+
+    print(import_to_marts(settings, args.mapping, args.start, args.end))
+
+
 def cmd_run_day(settings: Settings, args: argparse.Namespace) -> None:
     from ops.airflow_runs import run_day
 
@@ -94,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", type=_date, required=True)
     backfill.add_argument("--end", type=_date, required=True)
     backfill.set_defaults(func=cmd_backfill)
+    imports = sub.add_parser(
+        "import", help="a file export (olist, uci_online_retail, a mapping) into the marts"
+    )
+    imports.add_argument("mapping", help="olist, uci_online_retail, or a mapping .toml")
+    imports.add_argument("--start", type=_date, required=True)
+    imports.add_argument("--end", type=_date, required=True)
+    imports.set_defaults(func=cmd_import)
     run_day = sub.add_parser("run-day", help="run the daily DAG for one business day via airflow dags test")
     run_day.add_argument("--ds", type=_date, required=True)
     run_day.set_defaults(func=cmd_run_day)

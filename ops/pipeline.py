@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from ops.settings import Settings
@@ -128,7 +129,7 @@ def analyze_experiments(settings: Settings, ds: date) -> dict[str, Any]:
     return summary
 
 
-def build_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
+def build_dwd(settings: Settings, start: date, end: date, source: str = "orders") -> dict[str, Any]:
     """ODS → DWD for every DWD partition the interval can change, in one Spark application."""
     from pyspark.sql import SparkSession
 
@@ -145,7 +146,7 @@ def build_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
     )
     started = time.monotonic()
     try:
-        counts = run_order_items(spark, widened, end)
+        counts = run_order_items(spark, widened, end, source)
     finally:
         if active is None:
             spark.stop()
@@ -157,7 +158,7 @@ def build_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
         "partitions": len(counts.partitions),
         "seconds": round(time.monotonic() - started, 1),
     }
-    log.info("dwd order_item %s..%s: %s", start, end, summary)
+    log.info("dwd order_item from %s %s..%s: %s", source, start, end, summary)
     return summary
 
 
@@ -230,4 +231,27 @@ def backfill(settings: Settings, start: date, end: date) -> dict[str, Any]:
         "dbt": transform(settings, start, end),
     }
     log.info("backfill %s..%s done in %.0fs", start, end, time.monotonic() - started)
+    return summary
+
+
+def import_to_marts(
+    settings: Settings, mapping: str, start: date, end: date, *, data_dir: Path | None = None
+) -> dict[str, Any]:
+    """A file export all the way to the marts: land ODS, build DWD, gate it, load it, run dbt."""
+    from connectors.importers.importer import import_export, resolve_mapping
+
+    manifests = import_export(settings, resolve_mapping(mapping), start, end, data_dir=data_dir)
+    if not manifests:
+        raise ValueError(f"export {mapping!r} has no purchase days in {start}..{end}")
+    summary = {
+        "source": manifests[0].source,
+        "days": len(manifests),
+        "landed": sum(m.records_landed for m in manifests),
+        "quarantined": sum(m.records_quarantined for m in manifests),
+        "dwd": build_dwd(settings, start, end, source=manifests[0].source),
+        "validation": validate_dwd(settings, start, end),
+        "load": load_dwd(settings, start, end),
+        "dbt": transform(settings, start, end),
+    }
+    log.info("imported %s %s..%s into the marts: %s", mapping, start, end, summary)
     return summary

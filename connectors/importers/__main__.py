@@ -8,19 +8,13 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from connectors.importers.importer import DEFAULT_DATA_DIR, MAPPINGS_DIR, import_export
+from connectors.importers.importer import DEFAULT_DATA_DIR, import_export, resolve_mapping
 from ops.settings import Settings, get_settings
-
-
-def _mapping(value: str) -> Path:
-    """A path, or the name of a shipped mapping (``olist``, ``uci_online_retail``)."""
-    path = Path(value)
-    return path if path.suffix == ".toml" else MAPPINGS_DIR / f"{value}.toml"
 
 
 def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m connectors.importers", description=__doc__)
-    parser.add_argument("mapping", type=_mapping, help="mapping file, or olist / uci_online_retail")
+    parser.add_argument("mapping", type=resolve_mapping, help="mapping file, or olist / uci_online_retail")
     parser.add_argument(
         "--start", type=date.fromisoformat, help="first purchase day (default: first in file)"
     )

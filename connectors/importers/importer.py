@@ -34,6 +34,12 @@ def validate_imported(record: dict) -> str | None:
     return validate_order(record)
 
 
+def resolve_mapping(value: str | Path) -> Path:
+    """A mapping path, or the name of a shipped mapping (``olist``, ``uci_online_retail``)."""
+    path = Path(value)
+    return path if path.suffix == ".toml" else MAPPINGS_DIR / f"{value}.toml"
+
+
 def import_export(
     settings: Settings,
     mapping_path: Path | str,
