@@ -42,6 +42,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from ops.settings import Settings
 from spark_jobs import pii
+from spark_jobs.cli import add_days_argument, run_days
 from spark_jobs.lake_io import delete_path, path_exists
 from spark_jobs.schemas import CORRUPT_RECORD, PARTITION_COLUMN
 from storage.lake import Lake
@@ -426,19 +427,10 @@ def run_entity(spark: SparkSession, settings: Settings, spec: EntitySpec, ds: da
 def main_for(spec: EntitySpec, argv: Sequence[str] | None = None) -> int:
     """``python -m spark_jobs.<entity> --ds D [D ...]``: one Spark application for all requested days."""
     parser = argparse.ArgumentParser(description=f"ODS {spec.source}/{spec.ods_name} → DWD {spec.entity}")
-    parser.add_argument(
-        "--ds", type=date.fromisoformat, nargs="+", required=True, help="YYYY-MM-DD (one or more)"
-    )
+    add_days_argument(parser)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from ops.settings import get_settings
-    from spark_jobs.session import build_spark_session
-
-    settings = get_settings()
-    spark = build_spark_session(settings, app_name=f"mercator-dwd-{spec.entity}")
-    try:
-        for ds in sorted(args.ds):
-            run_entity(spark, settings, spec, ds)
-    finally:
-        spark.stop()
-    return 0
+    return run_days(
+        f"mercator-dwd-{spec.entity}",
+        args.ds,
+        lambda spark, settings, ds: run_entity(spark, settings, spec, ds),
+    )

@@ -44,9 +44,10 @@ from pydantic import SecretStr
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from ops.settings import Settings, get_settings
+from ops.settings import Settings
 from spark_jobs import pii
 from spark_jobs.channels import API_SOURCE, NATIVE_STATUS_FIELD, PROFILES, ChannelProfile, profile_for
+from spark_jobs.cli import add_days_argument, run_days
 from spark_jobs.lake_io import delete_path, list_entries, path_exists
 from spark_jobs.marketplaces import UnknownMarketplaceError
 from spark_jobs.schemas import (
@@ -590,7 +591,7 @@ def run_order_items(spark: SparkSession, settings: Settings, ds: date, source: s
 
 # ---- command line -----------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
-    """One Spark application for all requested days (session start costs 11-16 s, DESIGN.md §9)."""
+    """``python -m spark_jobs.order_items [--source S] --ds D [D ...]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--source",
@@ -598,21 +599,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=SOURCE,
         help=f"ODS order source to conform (default: {SOURCE}, the Orders API connector)",
     )
-    parser.add_argument(
-        "--ds", type=date.fromisoformat, nargs="+", required=True, help="YYYY-MM-DD (one or more)"
-    )
+    add_days_argument(parser)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from spark_jobs.session import build_spark_session
-
-    settings = get_settings()
-    spark = build_spark_session(settings, app_name=f"mercator-dwd-{ENTITY}-{args.source}")
-    try:
-        for ds in sorted(args.ds):
-            run_order_items(spark, settings, ds, args.source)
-    finally:
-        spark.stop()
-    return 0
+    return run_days(
+        f"mercator-dwd-{ENTITY}-{args.source}",
+        args.ds,
+        lambda spark, settings, ds: run_order_items(spark, settings, ds, args.source),
+    )
 
 
 if __name__ == "__main__":

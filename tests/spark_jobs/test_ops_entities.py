@@ -17,10 +17,6 @@ from typing import Any
 import orjson
 import pytest
 
-from connectors.http import HttpConfig
-from connectors.ingest import ingest_source_day
-from connectors.sandbox.config import FaultConfig, SandboxConfig
-from connectors.sandbox.server import sandbox_server
 from ops.settings import Settings
 from spark_jobs.ad_campaign_hourly import run_ad_campaign_hourly
 from spark_jobs.campaign_exposure import SPEC as EXPOSURE
@@ -33,6 +29,7 @@ from spark_jobs.shop_health_daily import run_shop_health_daily
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
+from tests.spark_jobs.entity_lake import land_sandbox_day, ods_records, parquet_bytes, write_ods
 
 DS = date(2025, 11, 5)  # a CRM send day, so every source has records
 SEED = 23
@@ -111,45 +108,17 @@ CASES: dict[str, tuple[str, Callable[..., EntityCounts], Callable[[dict], tuple]
 }
 
 
-def _ods_records(settings: Settings, source: str, entity: str, day: date) -> list[dict[str, Any]]:
-    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
-    with gzip.open(folder / "part-00000.jsonl.gz", "rb") as fh:
-        return [orjson.loads(line) for line in fh]
-
-
-def _parquet_bytes(settings: Settings, entity: str) -> dict[str, bytes]:
-    table = local_path(Lake(settings.lake_uri).dwd_table(entity))
-    return {str(p.relative_to(table).parent): p.read_bytes() for p in table.rglob("*.parquet")}
-
-
-def _write_ods(settings: Settings, source: str, entity: str, day: date, lines: list[Any]) -> None:
-    """ODS in the connector's layout; dicts are served records, str lines land verbatim."""
-    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
-    folder.mkdir(parents=True, exist_ok=True)
-    text = [line if isinstance(line, str) else json.dumps(line) for line in lines]
-    with gzip.open(folder / "part-00000.jsonl.gz", "wt", encoding="utf-8") as fh:
-        fh.writelines(line + "\n" for line in text)
-    (folder / "_manifest.json").write_text(json.dumps({"records": len(text), "checksum": "x"}))
-
-
 @pytest.fixture(scope="module")
 def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """One day of every operations source, landed by the real connectors from a sandbox that duplicates."""
-    faults = FaultConfig(duplicate_rate=0.25)
-    config = SandboxConfig(seed=SEED, rate_limit_per_second=500.0, rate_limit_burst=100, faults=faults)
-    lake = (tmp_path_factory.mktemp("ops-entities") / "lake").as_uri()
-    with sandbox_server(config, port=0) as sandbox:
-        run_settings = settings.model_copy(update={"sandbox_port": sandbox.port, "lake_uri_override": lake})
-        for source, *_ in CASES.values():
-            http = HttpConfig(run_settings.source_url(source), 500.0, backoff_initial_seconds=0.02)
-            ingest_source_day(run_settings, source, DS, http=http)
-    yield run_settings
+    sources = [source for source, *_ in CASES.values()]
+    yield land_sandbox_day(settings, tmp_path_factory.mktemp("ops-entities") / "lake", sources, SEED, DS)
 
 
 @pytest.mark.parametrize("entity", list(CASES))
 def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
     source, run, key_of, expected_row = CASES[entity]
-    served = _ods_records(landed, source, entity, DS)
+    served = ods_records(landed, source, entity, DS)
     latest = {key_of(r): r for r in served}  # the last served version of each key
 
     counts = run(spark, landed, DS)
@@ -167,7 +136,7 @@ def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, enti
         return tuple(row[c] for c in key_columns)
 
     assert rows == sorted(expected, key=order)  # typed values equal the served ones, sorted by key
-    first = _parquet_bytes(landed, entity)
+    first = parquet_bytes(landed, entity)
     assert list(first) == [f"ds={DS.isoformat()}"]  # one file, in the run's partition only
 
     loaded = load_dwd_partitions(landed, entity, [DS])
@@ -187,7 +156,7 @@ def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, enti
 
     again = run(spark, landed, DS)
     assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
-    assert _parquet_bytes(landed, entity) == first  # byte-identical rerun
+    assert parquet_bytes(landed, entity) == first  # byte-identical rerun
 
     if entity == "campaign_exposure":  # the clear BuyerId must not reach DWD anywhere
         raw = b"".join(first.values())
@@ -229,7 +198,7 @@ def test_latest_version_wins_and_untypeable_records_are_quarantined_with_reasons
         _exposure(10, channel="SMS", currency="usd"),  # conformed, not rejected
         _exposure(2),  # an exact duplicate
     ]
-    _write_ods(lake_settings, "crm", "campaign_exposure", DS, lines)
+    write_ods(lake_settings, "crm", "campaign_exposure", DS, lines)
     ods.write(DS, [ods.order("111-0000001-0000001", purchased="2025-11-05T08:00:00Z", buyer_no=1)])
 
     counts = run_campaign_exposure(spark, lake_settings, DS)
@@ -292,14 +261,14 @@ def test_a_missing_ods_day_is_an_error_and_a_fixed_rerun_clears_quarantine(spark
         "negative_review_rate": 0.0185,
         "orders_7d": 2000,
     }
-    _write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [{**good, "sps_score": "n/a"}])
+    write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [{**good, "sps_score": "n/a"}])
     bad = run_shop_health_daily(spark, lake_settings, DS)
     lake = Lake(lake_settings.lake_uri)
     assert (bad.rows_out, bad.rejected_reasons) == (0, {"sps_score is not double": 1})
     assert local_path(quarantine_path(lake, SHOP_HEALTH, DS)).exists()
     assert not local_path(lake.dwd_partition("shop_health_daily", DS)).exists()
 
-    _write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [good])
+    write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [good])
     fixed = run_shop_health_daily(spark, lake_settings, DS)
 
     assert (fixed.rows_out, fixed.rows_rejected) == (1, 0)

@@ -7,27 +7,20 @@ rejects (ratings out of range, half a price, an unknown language).
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 import pytest
 
-from connectors.http import HttpConfig
-from connectors.ingest import ingest_source_day
-from connectors.sandbox.config import FaultConfig, SandboxConfig
-from connectors.sandbox.server import sandbox_server
 from ops.settings import Settings
 from spark_jobs.asin_daily_snapshot import run_asin_daily_snapshot
 from spark_jobs.entity_job import EntityCounts
 from spark_jobs.review import run_review
-from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
+from tests.spark_jobs.entity_lake import land_sandbox_day, ods_records, parquet_bytes, write_ods
 
 DS = date(2025, 11, 5)
 SEED = 23
@@ -82,45 +75,17 @@ CASES: dict[str, tuple[str, Callable[..., EntityCounts], Callable[[dict], tuple]
 }
 
 
-def _ods_records(settings: Settings, source: str, entity: str, day: date) -> list[dict[str, Any]]:
-    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
-    with gzip.open(folder / "part-00000.jsonl.gz", "rb") as fh:
-        return [orjson.loads(line) for line in fh]
-
-
-def _parquet_bytes(settings: Settings, entity: str) -> dict[str, bytes]:
-    table = local_path(Lake(settings.lake_uri).dwd_table(entity))
-    return {str(p.relative_to(table).parent): p.read_bytes() for p in table.rglob("*.parquet")}
-
-
-def _write_ods(settings: Settings, source: str, entity: str, day: date, lines: list[Any]) -> None:
-    """ODS in the connector's layout; dicts are served records, str lines land verbatim."""
-    folder = local_path(Lake(settings.lake_uri).ods_partition(source, entity, day))
-    folder.mkdir(parents=True, exist_ok=True)
-    text = [line if isinstance(line, str) else json.dumps(line) for line in lines]
-    with gzip.open(folder / "part-00000.jsonl.gz", "wt", encoding="utf-8") as fh:
-        fh.writelines(line + "\n" for line in text)
-    (folder / "_manifest.json").write_text(json.dumps({"records": len(text), "checksum": "x"}))
-
-
 @pytest.fixture(scope="module")
 def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """One day of every product source, landed by the real connectors from a sandbox that duplicates."""
-    faults = FaultConfig(duplicate_rate=0.25)
-    config = SandboxConfig(seed=SEED, rate_limit_per_second=500.0, rate_limit_burst=100, faults=faults)
-    lake = (tmp_path_factory.mktemp("product-entities") / "lake").as_uri()
-    with sandbox_server(config, port=0) as sandbox:
-        run_settings = settings.model_copy(update={"sandbox_port": sandbox.port, "lake_uri_override": lake})
-        for source, *_ in CASES.values():
-            http = HttpConfig(run_settings.source_url(source), 500.0, backoff_initial_seconds=0.02)
-            ingest_source_day(run_settings, source, DS, http=http)
-    yield run_settings
+    sources = [source for source, *_ in CASES.values()]
+    yield land_sandbox_day(settings, tmp_path_factory.mktemp("product-entities") / "lake", sources, SEED, DS)
 
 
 @pytest.mark.parametrize("entity", list(CASES))
 def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
     source, run, key_of, expected_row = CASES[entity]
-    served = _ods_records(landed, source, entity, DS)
+    served = ods_records(landed, source, entity, DS)
     latest = {key_of(r): r for r in served}  # the last served version of each key
 
     counts = run(spark, landed, DS)
@@ -138,7 +103,7 @@ def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, enti
 
     assert len({order(r) for r in rows}) == len(rows)  # one row per business key
     assert rows == sorted(expected, key=order)  # typed values equal the served ones, sorted by key
-    first = _parquet_bytes(landed, entity)
+    first = parquet_bytes(landed, entity)
     assert list(first) == [f"ds={DS.isoformat()}"]  # one file, in the run's partition only
 
     loaded = load_dwd_partitions(landed, entity, [DS])
@@ -155,7 +120,7 @@ def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, enti
 
     again = run(spark, landed, DS)
     assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
-    assert _parquet_bytes(landed, entity) == first  # byte-identical rerun
+    assert parquet_bytes(landed, entity) == first  # byte-identical rerun
 
 
 def _snapshot(asin: str, **changes: Any) -> dict[str, Any]:
@@ -216,8 +181,8 @@ def test_versions_resolve_and_out_of_contract_records_are_rejected_with_reasons(
         _review(5, postedAt="2025-11-06T00:00:01Z"),
         _review(6, title="", text=""),  # free text may be empty
     ]
-    _write_ods(lake_settings, "asin_metrics", "asin_daily_snapshot", DS, snapshots)
-    _write_ods(lake_settings, "reviews", "review", DS, reviews)
+    write_ods(lake_settings, "asin_metrics", "asin_daily_snapshot", DS, snapshots)
+    write_ods(lake_settings, "reviews", "review", DS, reviews)
 
     snap = run_asin_daily_snapshot(spark, lake_settings, DS)
     rev = run_review(spark, lake_settings, DS)
