@@ -77,4 +77,4 @@ def catalog_source(
     return Source(name=SOURCE, resources=(item,))
 
 
-SPEC = SourceSpec(SOURCE, catalog_source, per_marketplace=True)
+SPEC = SourceSpec(SOURCE, catalog_source, per_marketplace=True, windowed=True, lookback=True)

@@ -52,4 +52,4 @@ def crm_source(
     return Source(name=SOURCE, resources=(exposure,))
 
 
-SPEC = SourceSpec(SOURCE, crm_source, per_marketplace=False)
+SPEC = SourceSpec(SOURCE, crm_source, per_marketplace=False, windowed=True)

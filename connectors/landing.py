@@ -317,6 +317,21 @@ def land_day(
     return manifest
 
 
+def published_manifest(settings: Settings, source: str, entity: str, ds: date) -> Manifest | None:
+    """The manifest of the day's published partition when its data file is intact, else None.
+
+    A rerun uses it to leave an already-landed day alone: a missing, unreadable or older-format manifest,
+    or a data file whose checksum differs from it, means the day must be landed again.
+    """
+    partition = local_path(Lake(settings.lake_uri).ods_partition(source, entity, ds))
+    try:
+        manifest = Manifest.read(partition)
+        data = (partition / manifest.data_file).read_bytes()
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return manifest if hashlib.sha256(data).hexdigest() == manifest.checksum_sha256 else None
+
+
 def land_resource(
     settings: Settings, source: str, resource: Resource, ds: date, **kwargs: object
 ) -> Manifest:

@@ -83,4 +83,4 @@ def logistics_source(
     return Source(name=SOURCE, resources=resources)
 
 
-SPEC = SourceSpec(SOURCE, logistics_source, per_marketplace=False)
+SPEC = SourceSpec(SOURCE, logistics_source, per_marketplace=False, windowed=True, lookback=True)

@@ -1,11 +1,11 @@
-"""Every source the connectors can ingest, in one place: the DAG maps one task over ``SOURCES``.
+"""Every source the connectors can ingest, in one place: the DAG has one ingest task per ``SOURCES``.
 
 Adding a source is one small module declaring its endpoints and a ``SPEC``, plus one line here.
 """
 
 from __future__ import annotations
 
-from connectors import ads, asin_metrics, catalog, crm, logistics, reviews, shop_health
+from connectors import ads, asin_metrics, catalog, crm, finances, logistics, reviews, shop_health
 from connectors.orders import SOURCE as ORDERS
 from connectors.rest import SourceSpec
 
@@ -19,9 +19,18 @@ SPECS: dict[str, SourceSpec] = {
         shop_health.SPEC,
         ads.SPEC,
         crm.SPEC,
+        finances.SPEC,
     )
 }
 SOURCES: tuple[str, ...] = (ORDERS, *SPECS)  # orders keeps its own entry point, ingest_orders_day
+
+
+API_POOL_SLOTS = 1  # one task per API at a time: the client's rate budget is per process, not shared
+
+
+def api_pool(source: str) -> str:
+    """The Airflow pool of a source's API, so concurrent DAG runs and backfills share its one budget."""
+    return f"api_{source}"
 
 
 def spec(source: str) -> SourceSpec:

@@ -8,7 +8,7 @@ what the registry and ``ingest_source_day`` need to run it. Declaring does no I/
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from connectors.http import ApiClient
@@ -77,14 +77,54 @@ SourceBuilder = Callable[[ApiClient, Window, Sequence[str]], Source]
 class SourceSpec:
     """How to run one source for a day: its builder, whether it is per marketplace, its default rate.
 
-    ``requests_per_second`` is the client's starting pace per endpoint; the client slows further to the
-    API's advertised ``x-amzn-RateLimit-Limit``.
+    ``requests_per_second`` is the client's starting pace per endpoint (settings may override it per
+    source); the client slows further to the API's advertised ``x-amzn-RateLimit-Limit``.
+    ``windowed``: the API is asked for a time window (not a snapshot date), so a long interval can be
+    split into slices. ``lookback``: its records change after they were first served (an updated-at
+    cursor), so each run asks again for the hours before its day; DWD keeps the latest version.
     """
 
     name: str
     build: SourceBuilder
     per_marketplace: bool
     requests_per_second: float = 20.0
+    windowed: bool = False
+    lookback: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lookback and not self.windowed:
+            raise ValueError(f"{self.name}: a look-back needs a windowed source")
 
     def cursor_scopes(self, marketplace_ids: Sequence[str]) -> tuple[str, ...]:
         return tuple(marketplace_ids) if self.per_marketplace else (ALL_MARKETPLACES,)
+
+    def fetch_window(self, day: Window, lookback_hours: float) -> Window:
+        """The window a run of ``day`` asks the API for: the day, plus the look-back when it applies."""
+        return day.looking_back(lookback_hours) if self.lookback and lookback_hours else day
+
+    def build_sliced(
+        self, client: ApiClient, window: Window, marketplace_ids: Sequence[str], max_slice_hours: float
+    ) -> Source:
+        """The source over ``window``, requested slice by slice when windowed; one resource per entity."""
+        if not self.windowed:
+            return self.build(client, window, marketplace_ids)
+        parts = [self.build(client, part, marketplace_ids) for part in window.slices(max_slice_hours)]
+        if len(parts) == 1:
+            return parts[0]
+        resources = tuple(
+            _chained([part.resources[i] for part in parts]) for i in range(len(parts[0].resources))
+        )
+        return Source(name=self.name, resources=resources)
+
+
+def _chained(resources: Sequence[Resource]) -> Resource:
+    """One resource whose pages are those of ``resources`` in order, numbered on across slices."""
+
+    def pages() -> Iterator[Page]:
+        number = 0
+        for resource in resources:
+            for page in resource.pages():
+                yield replace(page, number=number)
+                number += 1
+
+    return replace(resources[0], pages=pages)

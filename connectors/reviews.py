@@ -58,4 +58,4 @@ def reviews_source(
     return Source(name=SOURCE, resources=(review,))
 
 
-SPEC = SourceSpec(SOURCE, reviews_source, per_marketplace=True)
+SPEC = SourceSpec(SOURCE, reviews_source, per_marketplace=True, windowed=True)

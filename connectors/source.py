@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,23 @@ class Window:
 
     def __str__(self) -> str:
         return f"[{iso_z(self.start)}, {iso_z(self.end)})"
+
+    def looking_back(self, hours: float) -> Window:
+        """The window started ``hours`` earlier, so records the API published late are asked for again."""
+        if hours < 0:
+            raise ValueError(f"look-back must not be negative, got {hours} h")
+        return Window(self.start - timedelta(hours=hours), self.end)
+
+    def slices(self, max_hours: float) -> tuple[Window, ...]:
+        """Consecutive windows of at most ``max_hours`` covering this one exactly (no gap, no overlap)."""
+        if max_hours <= 0:
+            raise ValueError(f"slice length must be positive, got {max_hours} h")
+        step = timedelta(hours=max_hours)
+        bounds = [self.start]
+        while bounds[-1] + step < self.end:
+            bounds.append(bounds[-1] + step)
+        bounds.append(self.end)
+        return tuple(Window(a, b) for a, b in pairwise(bounds))
 
 
 def iso_z(moment: datetime) -> str:

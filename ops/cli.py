@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from ops.settings import Settings, get_settings
 
 log = logging.getLogger("mercator")
+REFRESH_HELP = "fetch days again even when they already landed in ODS (default: skip them)"
 
 
 def _date(text: str) -> date:
@@ -37,10 +38,31 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
         print(f"{row.name:<12} {'running' if row.running else 'stopped':<8} {row.where}")
 
 
+def with_refresh(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Settings for a command given ``--full-refresh``; they reach Airflow tasks through the environment."""
+    if getattr(args, "full_refresh", False):
+        return settings.model_copy(update={"ingest_full_refresh": True})
+    return settings
+
+
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> None:
     from ops.pipeline import backfill
 
-    print(backfill(settings, args.start, args.end))
+    print(backfill(with_refresh(settings, args), args.start, args.end))
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
+    from connectors.ingest import ingest_interval
+    from connectors.registry import SOURCES
+
+    manifests = ingest_interval(
+        with_refresh(settings, args), args.start, args.end, sources=args.source or SOURCES
+    )
+    for m in manifests:
+        print(
+            f"{m.source}/{m.entity} ds={m.ds}: received {m.records_received}, landed {m.records_landed}, "
+            f"quarantined {m.records_quarantined}"
+        )
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
@@ -52,7 +74,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_run_day(settings: Settings, args: argparse.Namespace) -> None:
     from ops.airflow_runs import run_day
 
-    run_day(settings, args.ds)
+    run_day(with_refresh(settings, args), args.ds)
 
 
 def cmd_summary(settings: Settings, args: argparse.Namespace) -> None:
@@ -99,7 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = sub.add_parser("backfill", help="ingest and build many days in one go (no Airflow)")
     backfill.add_argument("--start", type=_date, required=True)
     backfill.add_argument("--end", type=_date, required=True)
+    backfill.add_argument("--full-refresh", action="store_true", help=REFRESH_HELP)
     backfill.set_defaults(func=cmd_backfill)
+    ingest = sub.add_parser("ingest", help="land sources into ODS for an interval (no Spark, no Airflow)")
+    ingest.add_argument("--start", type=_date, required=True)
+    ingest.add_argument("--end", type=_date, required=True)
+    ingest.add_argument("--source", action="append", help="a source to land (repeatable; default: all)")
+    ingest.add_argument("--full-refresh", action="store_true", help=REFRESH_HELP)
+    ingest.set_defaults(func=cmd_ingest)
     imports = sub.add_parser(
         "import", help="a file export (olist, uci_online_retail, a mapping) into the marts"
     )
@@ -109,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.set_defaults(func=cmd_import)
     run_day = sub.add_parser("run-day", help="run the daily DAG for one business day via airflow dags test")
     run_day.add_argument("--ds", type=_date, required=True)
+    run_day.add_argument("--full-refresh", action="store_true", help=REFRESH_HELP)
     run_day.set_defaults(func=cmd_run_day)
     sub.add_parser("demo", help="the whole demo: stack, history, DAG runs, summary").set_defaults(
         func=cmd_demo

@@ -75,28 +75,27 @@ def ingest_source(settings: Settings, source: str, ds: date) -> dict[str, Any]:
     return summary
 
 
+SOURCE_DWD_SPECS = (
+    "asin_daily_snapshot",
+    "review",
+    "shop_health_daily",
+    "ad_campaign_hourly",
+    "campaign_exposure",
+    "tracking_event",
+    "refund",  # one row per refunded order line: explodes each event's ShipmentItemAdjustmentList
+    "shipment",  # rebuilds its look-back window of created days
+    "catalog_item",  # SCD2: also rewrites the partitions whose versions it closed
+)
+
+
 def build_source_dwd(settings: Settings, ds: date) -> dict[str, Any]:
-    """ODS → DWD → Postgres for the flat source entities (ASIN snapshots, reviews, shop health, ads, CRM)."""
+    """ODS → DWD Parquet for the source entities; says which partitions each rewrote (what to load)."""
     from pyspark.sql import SparkSession
 
-    from spark_jobs import (
-        ad_campaign_hourly,
-        asin_daily_snapshot,
-        campaign_exposure,
-        review,
-        shop_health_daily,
-    )
-    from spark_jobs.entity_job import run_entity
+    from spark_jobs.entity_job import days_to_load, run_entity
     from spark_jobs.session import build_spark_session
-    from storage.loader import load_dwd_partitions
 
-    specs = (
-        asin_daily_snapshot.SPEC,
-        review.SPEC,
-        shop_health_daily.SPEC,
-        ad_campaign_hourly.SPEC,
-        campaign_exposure.SPEC,
-    )
+    specs = _source_dwd_specs()
     active = SparkSession.getActiveSession()
     spark = active or build_spark_session(settings, app_name=f"mercator-source-dwd-{ds}")
     try:
@@ -105,16 +104,43 @@ def build_source_dwd(settings: Settings, ds: date) -> dict[str, Any]:
         if active is None:
             spark.stop()
     summary = {
-        entity: {
-            "rows_in": c.rows_in,
-            "rows_out": c.rows_out,
-            "rejected": c.rows_rejected,
-            "loaded": sum(load_dwd_partitions(settings, entity, [ds]).values()),
+        spec.entity: {
+            "rows_in": counts[spec.entity].rows_in,
+            "rows_out": counts[spec.entity].rows_out,
+            "rejected": counts[spec.entity].rows_rejected,
+            "days": [day.isoformat() for day in days_to_load(spec, counts[spec.entity])],
+            # Multi-day jobs remove the days they left without rows: the load mirrors that in Postgres.
+            "clear_missing": bool(spec.lookback or spec.publish is not None),
         }
-        for entity, c in counts.items()
+        for spec in specs
     }
     log.info("source dwd %s: %s", ds, summary)
     return summary
+
+
+def load_source_dwd(settings: Settings, built: dict[str, Any]) -> dict[str, int]:
+    """Load what :func:`build_source_dwd` rewrote (after its quality gate): rows loaded per entity."""
+    from storage.loader import load_dwd_partitions
+
+    loaded = {
+        entity: sum(
+            load_dwd_partitions(
+                settings,
+                entity,
+                [date.fromisoformat(day) for day in run["days"]],
+                clear_missing=run["clear_missing"],
+            ).values()
+        )
+        for entity, run in built.items()
+    }
+    log.info("loaded source dwd: %s", loaded)
+    return loaded
+
+
+def _source_dwd_specs() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(f"spark_jobs.{entity}").SPEC for entity in SOURCE_DWD_SPECS]
 
 
 def analyze_experiments(settings: Settings, ds: date) -> dict[str, Any]:
@@ -181,14 +207,33 @@ def load_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
     return summary
 
 
-def transform(settings: Settings, start: date, end: date) -> dict[str, Any]:
-    """dbt build (DWS incremental + ADS marts + tests) for the DWD days the interval touched."""
+DBT_LAYERS: dict[str, tuple[str, ...]] = {
+    # what each dbt task of the DAG builds (models with their tests and unit tests), in this order
+    "dws": ("path:models/staging", "path:models/dws"),
+    "ads": ("path:models/ads",),
+}
+
+
+def transform(settings: Settings, start: date, end: date, layer: str | None = None) -> dict[str, Any]:
+    """dbt build (models + tests) for the DWD days the interval touched: one layer, or all of them.
+
+    The summary lists every model with its rows and every failed or warned test, so the task's XCom
+    and log show what dbt did without opening dbt's own logs.
+    """
     from ops.dbt_runner import build_day_range
 
     days = dwd_days(settings, start, end)
-    result = build_day_range(settings, days[0], days[-1])
-    summary = {"nodes": len(result.nodes), "seconds": round(result.elapsed_seconds, 1)}
-    log.info("dbt build %s..%s: %s", days[0], days[-1], summary)
+    select = DBT_LAYERS[layer] if layer else ()
+    result = build_day_range(settings, days[0], days[-1], select=select)
+    summary = {
+        "layer": layer or "all",
+        "nodes": len(result.nodes),
+        "models": {n.name: n.rows_affected for n in result.nodes if n.resource_type == "model"},
+        "tests_passed": sum(n.status == "pass" for n in result.nodes),
+        "warnings": [n.name for n in result.nodes if n.status == "warn"],
+        "seconds": round(result.elapsed_seconds, 1),
+    }
+    log.info("dbt build %s %s..%s: %s", summary["layer"], days[0], days[-1], summary)
     return summary
 
 

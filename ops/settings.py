@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,31 @@ class Settings(BaseSettings):
         default="local[2]", validation_alias=AliasChoices("SPARK_MASTER", "MERCATOR_SPARK_MASTER")
     )
     spark_shuffle_partitions: int = 2
+    spark_packages: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SPARK_PACKAGES", "MERCATOR_SPARK_PACKAGES"),
+        description="Maven coordinates for spark.jars.packages, e.g. org.apache.hadoop:hadoop-aws:3.5.0.",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("S3_ENDPOINT", "MERCATOR_S3_ENDPOINT"),
+        description="S3-compatible endpoint of an s3a:// lake (MinIO: http://minio:9000); unset = AWS.",
+    )
+    s3_access_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID", "MERCATOR_S3_ACCESS_KEY")
+    )
+    s3_secret_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY", "MERCATOR_S3_SECRET_KEY")
+    )
+    s3_path_style_access: bool = Field(
+        default=True, description="Path-style bucket addressing (MinIO needs it; AWS accepts it)."
+    )
+    reporting_currency: str = Field(
+        default="USD", pattern=r"^[A-Z]{3}$", description="Currency DWD amounts are also reported in."
+    )
+    fx_max_rate_age_days: int = Field(
+        default=35, ge=0, description="Oldest rate (days before the purchase date) a conversion may use."
+    )
     mlflow_tracking_uri_override: str | None = Field(
         default=None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "MERCATOR_MLFLOW_TRACKING_URI")
     )
@@ -62,7 +87,23 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MERCATOR_SOURCE_TOKEN", "source_token_overrides"),
         description="Per-source API credentials as JSON (secrets).",
     )
+    source_rate_overrides: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("MERCATOR_SOURCE_RATE", "source_rate_overrides"),
+        description='Per-source client rate budget (requests/s per endpoint) as JSON, e.g. {"ads": 5}.',
+    )
     orders_requests_per_second: float = 50.0
+    ingest_full_refresh: bool = Field(
+        default=False, description="Fetch days again even when their ODS partition already landed."
+    )
+    ingest_lookback_hours: float = Field(
+        default=0.0,
+        ge=0,
+        description="Hours before a day that updated-at sources ask for again (records published late).",
+    )
+    ingest_max_slice_hours: float = Field(
+        default=24.0, gt=0, description="Longest time window one windowed API request may cover."
+    )
     http_max_attempts: int = 6
     http_max_total_seconds: float = 120.0
     pii_hash_key: SecretStr = Field(
@@ -122,6 +163,10 @@ class Settings(BaseSettings):
     def source_url(self, source: str) -> str:
         """Base URL of a source's API: its own override, else the marketplace API (the sandbox locally)."""
         return self.source_url_overrides.get(source, self.orders_api_url)
+
+    def source_rate(self, source: str, default: float) -> float:
+        """Requests/s a source's client paces itself at: its own override, else the source's default."""
+        return self.source_rate_overrides.get(source, default)
 
     def source_token(self, source: str) -> SecretStr:
         """Credential of a source's API: its own override, else the marketplace API token."""

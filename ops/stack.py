@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import subprocess
 import sys
@@ -21,8 +23,6 @@ from storage.bootstrap import ensure_databases, ensure_warehouse
 log = logging.getLogger(__name__)
 
 AIRFLOW_DB = "airflow"
-SOURCE_API_POOL = "source_apis"  # the pool of dags/mercator_daily.py's mapped source ingest
-SOURCE_API_POOL_SLOTS = 2
 MLFLOW_DB = "mlflow"
 
 
@@ -108,19 +108,33 @@ def _airflow(settings: Settings, *args: str) -> None:
         )
 
 
+def api_pools() -> dict[str, dict[str, object]]:
+    """One Airflow pool per source API (``api_<source>``), in ``airflow pools import`` format."""
+    from connectors.registry import API_POOL_SLOTS, SOURCES, api_pool
+
+    return {
+        api_pool(source): {
+            "slots": API_POOL_SLOTS,
+            "description": f"{source} API: one rate budget shared by every DAG run",
+            "include_deferred": False,
+        }
+        for source in SOURCES
+    }
+
+
 def migrate_airflow(settings: Settings) -> None:
-    """Migrate Airflow's metadata DB and create the API pool, once per Airflow version and pool size."""
+    """Migrate Airflow's metadata DB and create the API pools, once per Airflow version and pool set."""
+    pools = api_pools()
+    digest = hashlib.sha256(json.dumps(pools, sort_keys=True).encode()).hexdigest()[:12]
     # The version comes from package metadata: importing airflow here would configure it for ~/airflow.
-    marker = settings.airflow_home / (
-        f".migrated-{version('apache-airflow-core')}-{SOURCE_API_POOL}-{SOURCE_API_POOL_SLOTS}"
-    )
+    marker = settings.airflow_home / f".migrated-{version('apache-airflow-core')}-pools-{digest}"
     if marker.exists():
         return
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     _airflow(settings, "db", "migrate")
-    _airflow(
-        settings, "pools", "set", SOURCE_API_POOL, str(SOURCE_API_POOL_SLOTS), "shared API request budget"
-    )
+    pools_file = settings.airflow_home / "api_pools.json"
+    pools_file.write_text(json.dumps(pools, indent=2, sort_keys=True))
+    _airflow(settings, "pools", "import", str(pools_file))
     marker.touch()
 
 

@@ -48,6 +48,14 @@ from ops.settings import Settings
 from spark_jobs import pii
 from spark_jobs.channels import API_SOURCE, NATIVE_STATUS_FIELD, PROFILES, ChannelProfile, profile_for
 from spark_jobs.cli import add_days_argument, run_days
+from spark_jobs.currency import (
+    REPORTING_FIELDS,
+    FxTable,
+    MissingFxRateError,
+    resolve_pairs,
+    warehouse_fx_table,
+    with_reporting_amounts,
+)
 from spark_jobs.lake_io import delete_path, list_entries, path_exists
 from spark_jobs.marketplaces import UnknownMarketplaceError
 from spark_jobs.schemas import (
@@ -100,6 +108,7 @@ class JobCounts:
     emptied: tuple[date, ...] = ()  # window days that had rows of this source and now have none
     seconds: float = 0.0
     source: str = SOURCE
+    reporting_currency: str = ""
 
     @property
     def rows_out(self) -> int:
@@ -122,6 +131,7 @@ class JobCounts:
             "rejected_reasons": self.rejected_reasons,
             "partitions": {d.isoformat(): n for d, n in sorted(self.partitions.items())},
             "emptied": [d.isoformat() for d in self.emptied],
+            "reporting_currency": self.reporting_currency,
             "reconciles": self.reconciles,
             "seconds": round(self.seconds, 3),
         }
@@ -401,9 +411,70 @@ def _summarise(classified: DataFrame, profile: ChannelProfile) -> list[Any]:
                 "unmapped_marketplace"
             ),
         )
-        .agg(F.count("*").alias("records"), F.sum("item_rows").alias("rows"))
+        .agg(
+            F.count("*").alias("records"),
+            F.sum("item_rows").alias("rows"),
+            F.array_distinct(F.flatten(F.collect_set(F.when(published, _item_currencies())))).alias(
+                "currencies"
+            ),
+        )
         .collect()
     )
+
+
+def _item_currencies() -> Column:
+    return F.transform("OrderItems", lambda i: i["ItemPrice"]["CurrencyCode"])
+
+
+def _published_pairs(summary: list[Any]) -> set[tuple[str, date]]:
+    """(currency, purchase day) of every published item: what the rate table must cover."""
+    return {(currency, row.day) for row in summary if row.fate == PUBLISHED for currency in row.currencies}
+
+
+def _raise_missing_rates(
+    classified: DataFrame,
+    missing: list[tuple[str, date]],
+    lake: Lake,
+    profile: ChannelProfile,
+    settings: Settings,
+) -> None:
+    """A published item without a rate stops the run (nothing written), naming source, partition and order."""
+    spark = classified.sparkSession
+    pairs = spark.createDataFrame([(c, d) for c, d in missing], "fx_currency string, fx_day date")
+    items = classified.filter(F.col("fate") == PUBLISHED).select(
+        "ods_ds", "order_id", "purchase_day", F.explode(_item_currencies()).alias("item_currency")
+    )
+    bad = (
+        items.join(
+            pairs,
+            (F.col("item_currency") == F.col("fx_currency")) & (F.col("purchase_day") == F.col("fx_day")),
+            "left_semi",
+        )
+        .distinct()
+        .orderBy("ods_ds", "order_id", "item_currency")
+        .limit(MAX_EXAMPLES)
+        .collect()
+    )
+    examples = "; ".join(
+        f"{row.item_currency!r} on {row.purchase_day} (AmazonOrderId {row.order_id}) in ODS partition "
+        + lake.ods_partition(profile.source, ODS_ENTITY, row.ods_ds)
+        for row in bad
+    )
+    spans = Counter(currency for currency, _ in missing)
+    raise MissingFxRateError(
+        f"{profile.source}/{ODS_ENTITY}: no rate to {settings.reporting_currency} dated at most "
+        f"{settings.fx_max_rate_age_days} days before the purchase date for {dict(sorted(spans.items()))} "
+        f"(currency: days), first {missing[0][1]}, last {missing[-1][1]}: {examples}; "
+        "add the rates to dwd.fx_rate (a rate feed, or storage/reference/fx_rates.csv) and rerun"
+    )
+
+
+def _check_contract(dwd: DataFrame) -> None:
+    """The written columns are the DWD contract plus the reporting columns (plan schema: no Spark job)."""
+    produced = [(f.name, f.dataType) for f in dwd.schema.fields if f.name != PARTITION_COLUMN]
+    expected = [(f.name, f.dataType) for f in (*DWD_ORDER_ITEM.fields, *REPORTING_FIELDS)]
+    if produced != expected:
+        raise AssertionError(f"DWD order_item drifted from its contract: {produced} != {expected}")
 
 
 def _tally(summary: list[Any]) -> tuple[Counter[str], Counter[str], dict[date, int]]:
@@ -506,14 +577,18 @@ def _require_utc(spark: SparkSession) -> None:
 
 
 # ---- the job ----------------------------------------------------------------------------------------
-def run_order_items(spark: SparkSession, settings: Settings, ds: date, source: str = SOURCE) -> JobCounts:
+def run_order_items(
+    spark: SparkSession, settings: Settings, ds: date, source: str = SOURCE, fx: FxTable | None = None
+) -> JobCounts:
     """Rebuild DWD order_item partitions [ds - lookback, ds] of one ODS source; returns and logs counts.
 
     Only ``source``'s sub-partition of each day is replaced; the other sources' rows stay as they are.
+    Amounts are also converted to ``settings.reporting_currency`` with ``fx`` (default: ``dwd.fx_rate``).
     """
     profile = profile_for(source)
     started = time.monotonic()
     _require_utc(spark)
+    fx = fx or warehouse_fx_table(settings)
     lake = Lake(settings.lake_uri)
     ods_days = readable_ods_days(spark, lake, ds, settings.dwd_lookback_days, source)
     window_start = ods_days[0]
@@ -523,10 +598,19 @@ def run_order_items(spark: SparkSession, settings: Settings, ds: date, source: s
         summary = _summarise(classified, profile)
         if any(row.unmapped_status or row.unmapped_marketplace for row in summary):
             _raise_unmapped(classified, lake, profile)
+        rates, missing = resolve_pairs(fx, settings.reporting_currency, _published_pairs(summary))
+        if missing:
+            _raise_missing_rates(classified, missing, lake, profile, settings)
         rows_by_fate, reasons, partitions = _tally(summary)
         rejected = rows_by_fate.get(REJECTED, 0)
         _write_quarantine(spark, classified, lake, ds, rejected, source)
-        dwd = to_dwd(classified.filter(F.col("fate") == PUBLISHED), profile)
+        dwd = with_reporting_amounts(
+            spark,
+            to_dwd(classified.filter(F.col("fate") == PUBLISHED), profile),
+            rates,
+            settings.reporting_currency,
+        )
+        _check_contract(dwd)
         (
             dwd.withColumn(SOURCE_PARTITION_COLUMN, F.lit(source))
             .repartition(PARTITION_COLUMN)  # all rows of a day in one task → one file per partition
@@ -553,6 +637,7 @@ def run_order_items(spark: SparkSession, settings: Settings, ds: date, source: s
             emptied=tuple(emptied),
             seconds=time.monotonic() - started,
             source=source,
+            reporting_currency=settings.reporting_currency,
         )
     finally:
         classified.unpersist()

@@ -221,18 +221,32 @@ def _replace_in_transaction(
     return loaded_rows
 
 
-def load_dwd_partitions(settings: Settings, entity: str, days: list[date]) -> dict[date, int]:
+def load_dwd_partitions(
+    settings: Settings, entity: str, days: list[date], *, clear_missing: bool = False
+) -> dict[date, int]:
     """Mirror the existing DWD partitions of ``days`` into ``dwd.<entity>``; returns rows per loaded day.
 
     Days without a Parquet partition are skipped (and logged): there is nothing to publish for them.
+    With ``clear_missing`` (jobs that rebuild a window of days and remove the days left without rows)
+    such a day is mirrored too: its Postgres rows are deleted, in the same one-transaction replace.
     """
     ddl_for(entity)  # fail fast on an unknown entity, before touching the database
     loaded: dict[date, int] = {}
     with connect(settings, autocommit=True) as conn:
         for day in sorted(set(days)):
             table = read_dwd_partition(settings, entity, day)
-            if table is None:
+            if table is None and not clear_missing:
                 log.warning("dwd.%s ds=%s: no Parquet partition in the lake, nothing to load", entity, day)
                 continue
+            if table is None:
+                table = _empty_partition(conn, entity)
             loaded[day] = _replace_partition(conn, entity, day, table)
     return loaded
+
+
+def _empty_partition(conn: psycopg.Connection, entity: str) -> pa.Table:
+    """A zero-row table with the Postgres table's columns: replacing a day with it empties the day."""
+    conn.execute(ddl_for(entity))
+    return pa.schema(
+        [pa.field(c.name, arrow_type_for(c.pg_type)) for c in table_columns(conn, entity)]
+    ).empty_table()

@@ -1,4 +1,4 @@
-"""The sandbox's HTTP face: composes the paged endpoints (orders, catalog, ASIN metrics, reviews).
+"""The sandbox's HTTP face: composes the paged endpoints (orders, refunds, products, operations).
 
 The shared mechanics (auth, per-endpoint token buckets, seeded faults, pre-serialised pages, opaque tokens)
 live in ``paging``; each source's window and records live in its ``*_api`` module. Truth endpoints under
@@ -13,10 +13,12 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
 from fastapi import FastAPI, Request, Response
 
 from connectors.sandbox.catalog_api import mount_product_endpoints
 from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.finances_api import FINANCES_PATH, RETURNS_PATH, FinancesSource, ReturnsSource
 from connectors.sandbox.orders import order_versions
 from connectors.sandbox.orders_api import ORDERS_PATH, OrdersSource
 from connectors.sandbox.paging import (
@@ -27,10 +29,14 @@ from connectors.sandbox.paging import (
     error_response,
     json_response,
     mount,
+    mount_truth,
 )
 from connectors.sandbox.routes_operations import build_operations_router
 
-__all__ = ["ORDERS_PATH", "RATE_LIMIT_HEADER", "TOKEN_HEADER", "SandboxStats", "create_app"]
+__all__ = [
+    "FINANCES_PATH", "ORDERS_PATH", "RATE_LIMIT_HEADER", "RETURNS_PATH", "TOKEN_HEADER", "SandboxStats",
+    "create_app",
+]  # fmt: skip
 
 REQUEST_LOG_SIZE = 100_000  # a long-running stack sandbox keeps only the recent requests
 
@@ -116,6 +122,20 @@ def create_app(config: SandboxConfig) -> FastAPI:
         )
         return json_response({"Orders": records})
 
+    finances = PagedEndpoint(config, FinancesSource(config))
+    mount(app, finances)
+    mount(app, PagedEndpoint(config, ReturnsSource(config)))
+
+    def refund_causes(query) -> object:
+        """Evaluation only: every refunded line of a window with its true cause."""
+        from connectors.sandbox.truth import refund_truth  # evaluation code, never a connector's import
+
+        window = finances.source.parse_window(query)
+        start, end = (datetime.fromtimestamp(window[k], UTC) for k in ("after", "before"))
+        frame = refund_truth(config.seed, config.profile, start, end)
+        return orjson.loads(frame.to_json(orient="records", date_format="iso"))
+
+    mount_truth(app, "/_truth/refunds", refund_causes)
     mount_product_endpoints(app, config)
     app.include_router(build_operations_router(config))
 

@@ -3,7 +3,11 @@
 Expected units of ASIN i in marketplace m on day t::
 
     log u = log(orders/day * 1.6) + log popularity_i + log share_m + M_i(t) + drift_i(t)
-            + 2 * discount_i(t) + newness_i(t) + log season(t)
+            + 2 * (1 - price_ratio_i(t)) + newness_i(t) + log season(t)
+
+where ``price_ratio`` is the day's selling price over the launch list price (catalog price edits times
+coupon and pre-breakout discounts), so a price cut raises demand; out-of-stock ASINs lose 1.5 in log-demand.
+Orders draw their ASINs from exactly these expected units (``order_asin_weights``), at the day's price.
 
 The observed day adds lognormal noise (sd ``DEMAND_NOISE``); BSR and category rank are ranks of that within
 (marketplace, top category / leaf). Reviews per (asin, marketplace, day) are Poisson with rate
@@ -19,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from connectors.sandbox.orders import money, season_factor
+from connectors.sandbox.formats import money, season_factor
 from connectors.sandbox.population import catalog
 from connectors.sandbox.products import (
     BSR_DEPTH,
@@ -48,7 +52,8 @@ DEMAND_NOISE = 0.25
 REVIEW_RATE = 0.04  # reviews per unit sold (before buzz)
 BUZZ_REVIEW_LIFT = 0.9
 EARLY_REVIEWS_PER_DAY = 0.4  # per unit of buzz: early-reviewer programmes and off-Amazon traffic
-PRICE_ELASTICITY = 2.0  # log-demand gained per unit of fractional discount
+PRICE_ELASTICITY = 2.0  # log-demand gained per unit of fractional price cut (vs the launch list price)
+STOCKOUT_PENALTY = 1.5  # log-demand lost while out of stock
 COUPON_RATE, COUPON_BLOCK_DAYS = 0.12, 14
 STOCKOUT_RATE, STOCK_BLOCK_DAYS = 0.03, 7
 SESSIONS_PER_UNIT = 12.0
@@ -75,6 +80,19 @@ def in_stock(seed: int, p: Products, ordinal: int) -> np.ndarray:
     return np.random.default_rng([seed, block, STREAM_STOCK]).random(len(p.asin)) >= STOCKOUT_RATE
 
 
+@lru_cache(maxsize=64)
+def price_ratio(seed: int, profile_name: str, ordinal: int) -> np.ndarray:
+    """Selling price over launch list price per ASIN on a day: catalog edits times discounts."""
+    p = products(seed, profile_name)
+    return price_factors(p, ordinal) * (1 - discounts(seed, p, ordinal))
+
+
+def unit_price_cents(seed: int, profile_name: str, ordinal: int) -> np.ndarray:
+    """What one unit sells for on a day (n_marketplaces, n_asins): the snapshot price and the order price."""
+    cat = catalog(seed, profile_name)
+    return np.floor(cat.price_cents * price_ratio(seed, profile_name, ordinal)[None, :]).astype(np.int64)
+
+
 def expected_log_units(seed: int, profile_name: str, ordinal: int) -> np.ndarray:
     """log expected units (n_asins, n_marketplaces); -inf before launch."""
     profile = get_profile(profile_name)
@@ -86,12 +104,22 @@ def expected_log_units(seed: int, profile_name: str, ordinal: int) -> np.ndarray
         + p.log_pop
         + momentum(p, ordinal)
         + drift(p, ordinal)
-        + PRICE_ELASTICITY * discounts(seed, p, ordinal)
+        + PRICE_ELASTICITY * (1 - price_ratio(seed, profile_name, ordinal))
         - 1.0 * np.exp(-np.maximum(age, 0) / 40.0)
         + np.log(season_factor(date.fromordinal(ordinal)))
     )
     out = per_asin[:, None] + share[None, :]
     return np.where((age >= 0)[:, None], out, -np.inf)
+
+
+def order_asin_weights(seed: int, profile_name: str, ordinal: int) -> np.ndarray:
+    """P(an order line is ASIN i) per marketplace (n_marketplaces, n_asins): expected units, stock-outs
+    included, so orders follow momentum, drift, launches and the day's price exactly as the ranks do."""
+    p = products(seed, profile_name)
+    log_u = expected_log_units(seed, profile_name, ordinal)
+    log_u = log_u - STOCKOUT_PENALTY * ~in_stock(seed, p, ordinal)[:, None]
+    units = np.exp(log_u - log_u.max(axis=0, keepdims=True)).T
+    return units / units.sum(axis=1, keepdims=True)
 
 
 def review_rates(seed: int, profile_name: str, ordinal: int) -> np.ndarray:
@@ -149,7 +177,6 @@ def snapshots_for_day(seed: int, day: date, profile_name: str = "small") -> tupl
     check_day(day)
     profile = get_profile(profile_name)
     p = products(seed, profile_name)
-    cat = catalog(seed, profile_name)
     ordinal = day.toordinal()
     n, m = len(p.asin), len(profile.marketplaces)
     rng = np.random.default_rng([seed, ordinal, STREAM_SNAPSHOT])
@@ -160,11 +187,10 @@ def snapshots_for_day(seed: int, day: date, profile_name: str = "small") -> tupl
     log_u = expected_log_units(seed, profile_name, ordinal)
     launched = p.launch_ord <= ordinal
     observed = np.where(launched[:, None], log_u + eps, -np.inf)
-    observed = np.where(stock[:, None], observed, observed - 1.5)
+    observed = np.where(stock[:, None], observed, observed - STOCKOUT_PENALTY)
     sessions = rng.poisson(SESSIONS_PER_UNIT * np.exp(np.where(launched[:, None], observed, -50.0)))
     page_views = sessions + rng.poisson(0.35 * sessions)
-    list_cents = cat.price_cents * price_factors(p, ordinal)[None, :]
-    price_cents = np.floor(list_cents * (1 - discounts(seed, p, ordinal))[None, :]).astype(np.int64)
+    price_cents = unit_price_cents(seed, profile_name, ordinal)
     rating = np.round(star_probabilities(p) @ np.arange(1, 6), 1)
     reviews = review_count(seed, profile_name, ordinal)
     depth = np.array(BSR_DEPTH)[p.top]

@@ -5,7 +5,9 @@ label is printed (the order's Shipped time). Its journey is drawn from streams k
 purchase day, so a shipment never depends on other days. Delays have causes from the calendar: the
 Spring Festival lengthens the pickup wait (warehouse staff away, carrier capacity down) and the port
 congestion holds parcels on the congested lane at the destination port; carrier exceptions and failed
-delivery attempts add noise. The decomposition is kept as truth.
+delivery attempts add noise. An order carrying a late-delivery churn trigger (``orders``) is held by the
+carrier for ``TRIGGER_DELAY_DAYS`` more (a ``carrier_exception``): the late parcel that makes its customer
+drop out. The decomposition is kept as truth.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from connectors.sandbox import calendar
 from connectors.sandbox.orders import iso_z, orders_for_day
+from connectors.sandbox.population import CHURN_LATE_DELIVERY
 from connectors.sandbox.shop_health import Shop, shops_of
 
 STREAM_SHIPMENTS = 21
@@ -28,6 +31,7 @@ DAY = 86_400.0
 PURCHASE_TO_LABEL_DAYS = 5  # orders.py: every status change happens within five days of purchase
 MAX_JOURNEY_DAYS = 45  # label to last tracking event, clipped
 HORIZON_DAYS = PURCHASE_TO_LABEL_DAYS + MAX_JOURNEY_DAYS + 1
+TRIGGER_DELAY_DAYS = (6.0, 12.0)  # carrier hold of a parcel whose lateness ends its customer's lifetime
 
 
 @dataclass(frozen=True)
@@ -157,9 +161,11 @@ def _exp1(x: float) -> float:
 
 
 def _journey(
-    label_at: int, lane: Lane, shop: Shop, u: np.ndarray, location_city: str
+    label_at: int, lane: Lane, shop: Shop, u: np.ndarray, location_city: str, held: bool = False
 ) -> tuple[list[TrackingEvent], int | None, tuple[float, float, float, float]]:
-    """Events from label to delivery; ``u`` holds this parcel's uniforms (fixed layout, see below)."""
+    """Events from label to delivery; ``u`` holds this parcel's uniforms (fixed layout, see below).
+
+    ``held``: the carrier holds the parcel (a churn trigger), late whatever the calendar does."""
     label_day = _epoch_day(label_at)
     festival = (
         calendar.festival_dispatch_delay_days(label_day) * (0.4 + 1.2 * shop.sf_sensitivity) * _exp1(u[1])
@@ -173,6 +179,9 @@ def _journey(
     congestion = calendar.port_delay_days(_epoch_day(arrive), lane.lane_id) * _exp1(u[5])
     customs_exception = u[6] < 0.03
     exception = (2 + 4 * u[7]) if customs_exception else 0.0
+    lo, hi = TRIGGER_DELAY_DAYS
+    hold = lo + (hi - lo) * u[7] if held else 0.0
+    exception += hold
     cleared = arrive + (8 + 24 * u[8]) * HOUR + (congestion + exception) * DAY
     out_day = _epoch_day(cleared + lane.last_mile_days * (0.7 + 0.6 * u[9]) * DAY)
     out_for_delivery = int(datetime(out_day.year, out_day.month, out_day.day, 8, tzinfo=UTC).timestamp())
@@ -201,6 +210,12 @@ def _journey(
     if customs_exception:
         events.append(
             TrackingEvent(at(arrive + 12 * HOUR), "Exception", "Exception_007", "Held by customs", dest)
+        )
+    if held:
+        events.append(
+            TrackingEvent(
+                at(arrive + 18 * HOUR), "Exception", "Exception_002", "Delayed: carrier backlog", dest
+            )
         )
     events.append(TrackingEvent(at(cleared), "InTransit", "InTransit_007", "Customs cleared", dest))
     events.append(
@@ -266,7 +281,8 @@ def shipments_for_day(seed: int, day: date, profile_name: str = "small") -> tupl
         cities = CITIES.get(mp.country, ("Unknown",))
         city = cities[zlib.crc32(order.buyer[0].encode()) % len(cities)]
         label_at = order.events[-1][0]
-        events, delivered, parts = _journey(label_at, lane, shop, u, city)
+        held = order.trigger == CHURN_LATE_DELIVERY
+        events, delivered, parts = _journey(label_at, lane, shop, u, city, held)
         events_t = _clip(events, label_at)
         delivered_at = events_t[-1].at if delivered is not None else None
         promised_day = _epoch_day(order.purchased_at) + timedelta(days=lane.promised_days)

@@ -4,11 +4,16 @@ Each day draws from its own numpy streams ``[seed, day.toordinal(), stream]``; c
 parameters are time-independent (see ``population``), so generating 2026-06-15 never touches 2026-06-14.
 An order's status history spans at most five days, so the records that changed inside a window come from
 the purchase days [window start - 5 days, window end].
+
+Orders follow the products: each line's ASIN is drawn from the day's expected units of the ASIN demand
+model (``asin_metrics.order_asin_weights``: momentum, drift, launches, stock-outs, the day's price) and is
+charged the day's price. Orders placed shortly before a customer's triggered drop-out carry the trigger
+(``population.Customers.trigger``): a late-delivery trigger delays the parcel (``logistics``), a quality
+trigger puts a defective ASIN in the order, which is then likely returned (``refunds``).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,12 +21,21 @@ from functools import lru_cache
 
 import numpy as np
 
-from connectors.sandbox.population import catalog, customers
+from connectors.sandbox.asin_metrics import order_asin_weights, unit_price_cents
+from connectors.sandbox.formats import Q4_PEAK_FACTOR, iso_z, money, season_factor
+from connectors.sandbox.population import CHURN_NATURAL, CHURN_QUALITY, catalog, customers
+from connectors.sandbox.products import products
 from connectors.sandbox.profiles import Marketplace, get_profile
+
+__all__ = [
+    "Q4_PEAK_FACTOR", "SandboxItem", "SandboxOrder", "iso_z", "money", "order_versions", "orders_for_day",
+    "season_factor",
+]  # fmt: skip
 
 STREAM_ORDERS = 11
 STREAM_ITEMS = 12
 STREAM_STATUS = 13
+STREAM_TRIGGER = 14
 
 DAY_SECONDS = 86_400
 HOUR = 3_600
@@ -34,7 +48,6 @@ ORDER_STATUSES = (
 )  # fmt: skip
 ITEMS_PER_ORDER_P = (0.70, 0.22, 0.08)
 QUANTITY_P = (0.82, 0.14, 0.04)
-Q4_PEAK_FACTOR = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +70,7 @@ class SandboxOrder:
     purchased_at: int
     items: tuple[SandboxItem, ...]
     events: tuple[tuple[int, str], ...]
+    trigger: int = CHURN_NATURAL  # population.CHURN_* bad experience planted on this order (truth only)
 
     @property
     def total_cents(self) -> int:
@@ -91,19 +105,6 @@ class SandboxOrder:
                 for item in self.items
             ],
         }
-
-
-def iso_z(epoch_seconds: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_seconds))
-
-
-def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def season_factor(day: date) -> float:
-    """Calendar effect on demand: the Q4 peak (November and December) sells 1.5x."""
-    return Q4_PEAK_FACTOR if day.month in (11, 12) else 1.0
 
 
 def _epoch(day: date) -> int:
@@ -149,6 +150,32 @@ def _clip(events: list, purchased: int) -> tuple[tuple[int, str], ...]:
     return tuple(out)
 
 
+def _draw(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws of indices with probabilities ``weights`` from uniforms ``u`` (any shape)."""
+    cdf = np.cumsum(weights)
+    return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(weights) - 1)
+
+
+def _line_asins(
+    weights: np.ndarray,
+    mp_idx: np.ndarray,
+    u: np.ndarray,
+    defective: np.ndarray,
+    trigger_u: np.ndarray,
+    quality_trigger: np.ndarray,
+) -> np.ndarray:
+    """ASIN index of up to three lines per order, from its marketplace's demand; a quality-triggered order's
+    first line is a defective ASIN (drawn by the same demand restricted to defective ones)."""
+    asins = np.empty(u.shape, dtype=np.int64)
+    for j in range(weights.shape[0]):
+        rows = mp_idx == j
+        asins[rows] = _draw(weights[j], u[rows])
+        planted = rows & quality_trigger
+        if planted.any():
+            asins[planted, 0] = _draw(weights[j] * defective, trigger_u[planted])
+    return asins
+
+
 @lru_cache(maxsize=32)
 def orders_for_day(seed: int, day: date, profile_name: str = "small") -> tuple[SandboxOrder, ...]:
     """Every order purchased on ``day`` (UTC), in purchase-time order; depends on no other day."""
@@ -169,11 +196,23 @@ def orders_for_day(seed: int, day: date, profile_name: str = "small") -> tuple[S
     order = np.argsort(seconds, kind="stable")
     buyers, seconds = buyers[order], seconds[order]
     n = len(buyers)
+    mp_of = people.marketplace_idx[buyers]
+    triggers = people.trigger(buyers, ordinal)
 
     items_rng = np.random.default_rng([seed, ordinal, STREAM_ITEMS])
     n_items = items_rng.choice(3, size=n, p=ITEMS_PER_ORDER_P) + 1
-    asins = items_rng.choice(len(cat.asin), size=(n, 3), p=cat.popularity)
+    line_u = items_rng.random((n, 3))
     quantities = items_rng.choice(3, size=(n, 3), p=QUANTITY_P) + 1
+    trigger_u = np.random.default_rng([seed, ordinal, STREAM_TRIGGER]).random(n)
+    asins = _line_asins(
+        order_asin_weights(seed, profile_name, ordinal),
+        mp_of,
+        line_u,
+        products(seed, profile_name).defective,
+        trigger_u,
+        triggers == CHURN_QUALITY,
+    )
+    prices = unit_price_cents(seed, profile_name, ordinal)
 
     status_rng = np.random.default_rng([seed, ordinal, STREAM_STATUS])
     path_u = status_rng.random(n)
@@ -185,7 +224,7 @@ def orders_for_day(seed: int, day: date, profile_name: str = "small") -> tuple[S
     result = []
     for seq in range(n):
         cust = int(buyers[seq])
-        mp_idx = int(people.marketplace_idx[cust])
+        mp_idx = int(mp_of[seq])
         mp = profile.marketplaces[mp_idx]
         items = []
         seen: set[int] = set()
@@ -201,7 +240,7 @@ def orders_for_day(seed: int, day: date, profile_name: str = "small") -> tuple[S
                     asin=cat.asin[a],
                     sku=cat.sku[a],
                     quantity=qty,
-                    amount_cents=int(cat.price_cents[mp_idx, a]) * qty,
+                    amount_cents=int(prices[mp_idx, a]) * qty,
                 )
             )
         purchased = start + int(seconds[seq])
@@ -215,6 +254,7 @@ def orders_for_day(seed: int, day: date, profile_name: str = "small") -> tuple[S
                 purchased_at=purchased,
                 items=tuple(items),
                 events=_clip(history, purchased),
+                trigger=int(triggers[seq]),
             )
         )
     return tuple(result)

@@ -23,6 +23,7 @@ STREAM_LIFETIME = 4
 STREAM_IDENTITY = 5
 STREAM_ASIN_PRICE = 6
 STREAM_ASIN_RANK = 7
+STREAM_CHURN_CAUSE = 8
 
 # Customers are acquired uniformly over these years, so the active population is roughly stationary
 # over the sandbox calendar (2024-2026); lifetimes are exponential, which makes drop-out memoryless.
@@ -31,6 +32,13 @@ ACQUISITION_END = date(2026, 12, 31)
 MEAN_LIFETIME_DAYS = 365.0
 MIN_LIFETIME_DAYS = 14
 RATE_GAMMA_SHAPE = 0.9  # heterogeneity of purchase rates (mean 1, CV ~ 1.05)
+
+# Why a customer drops out. A triggered drop-out follows a bad experience on the orders placed in
+# TRIGGER_WINDOW_DAYS before it (a late parcel, or a defective item that gets returned); see orders.py.
+CHURN_NATURAL, CHURN_LATE_DELIVERY, CHURN_QUALITY = 0, 1, 2
+CHURN_CAUSES = ("natural", "late_delivery", "quality")
+CHURN_CAUSE_P = (0.45, 0.35, 0.20)
+TRIGGER_WINDOW_DAYS = (24, 17)  # orders purchased in [drop - 24, drop - 17) days carry the trigger
 
 FIRST_NAMES = (
     "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "James", "Isla", "Jack",
@@ -51,6 +59,7 @@ class Customers:
     purchase_rate: np.ndarray  # relative daily purchase intensity, Gamma(0.9) with mean 1
     acquired_ord: np.ndarray  # first day (ordinal) the customer can buy
     drops_out_ord: np.ndarray  # first day (ordinal) the customer no longer buys
+    churn_cause: np.ndarray  # CHURN_* code: what ends the customer's lifetime
     buyer_id: tuple[str, ...]
     email: tuple[str, ...]
     name: tuple[str, ...]
@@ -59,6 +68,16 @@ class Customers:
     def active_mask(self, day: date) -> np.ndarray:
         ordinal = day.toordinal()
         return (self.acquired_ord <= ordinal) & (ordinal < self.drops_out_ord)
+
+    def trigger(self, customer: np.ndarray, ordinal: int) -> np.ndarray:
+        """CHURN_* code of the bad experience an order placed on ``ordinal`` carries (0: none).
+
+        Day-independent by construction: the drop-out day is drawn first, and the experience that causes
+        it is planted on the orders placed shortly before, so no day needs the history before it.
+        """
+        lead = self.drops_out_ord[customer] - ordinal
+        inside = (lead > TRIGGER_WINDOW_DAYS[1]) & (lead <= TRIGGER_WINDOW_DAYS[0])
+        return np.where(inside, self.churn_cause[customer], CHURN_NATURAL)
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,7 @@ def customers(seed: int, profile_name: str = "small") -> Customers:
     span = ACQUISITION_END.toordinal() - ACQUISITION_START.toordinal() + 1
     acquired = ACQUISITION_START.toordinal() + _rng(seed, STREAM_ACQUIRED).integers(0, span, size=n)
     lifetime = MIN_LIFETIME_DAYS + np.ceil(_rng(seed, STREAM_LIFETIME).exponential(MEAN_LIFETIME_DAYS, n))
+    cause = _rng(seed, STREAM_CHURN_CAUSE).choice(len(CHURN_CAUSE_P), size=n, p=CHURN_CAUSE_P)
     identity = _rng(seed, STREAM_IDENTITY)
     first = identity.integers(0, len(FIRST_NAMES), size=n)
     last = identity.integers(0, len(LAST_NAMES), size=n)
@@ -101,6 +121,7 @@ def customers(seed: int, profile_name: str = "small") -> Customers:
         purchase_rate=rate,
         acquired_ord=acquired,
         drops_out_ord=acquired + lifetime.astype(np.int64),
+        churn_cause=cause,
         buyer_id=tuple(buyer_id(i) for i in range(n)),
         email=tuple(
             hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).hexdigest() + "@marketplace.amazon.com"

@@ -45,6 +45,8 @@ UK = Marketplace("A1F83G8C2ARO7P", "UK", "GBP", "Amazon.co.uk", "204", 0.35, 0.8
 PROFILES: dict[str, Profile] = {
     "small": Profile("small", (US, UK), n_asins=2_000, n_customers=20_000, orders_per_day=1_500.0),
     "medium": Profile("medium", (US, UK), n_asins=20_000, n_customers=200_000, orders_per_day=15_000.0),
+    # Benchmarks only: a day is ~150k orders; no test generates it (population alone is 2M customers).
+    "large": Profile("large", (US, UK), n_asins=200_000, n_customers=2_000_000, orders_per_day=150_000.0),
 }
 
 

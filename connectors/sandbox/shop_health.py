@@ -86,7 +86,9 @@ def shops(seed: int, profile_name: str = "small") -> tuple[Shop, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=16)
 def shops_of(seed: int, marketplace_id: str, profile_name: str = "small") -> tuple[Shop, ...]:
+    """The shops of one marketplace (cached: logistics asks once per parcel)."""
     return tuple(s for s in shops(seed, profile_name) if s.marketplace_id == marketplace_id)
 
 

@@ -1,17 +1,19 @@
-"""Ground truth behind the synthetic world (customers, ASIN momentum, review causes), for evaluation only.
+"""Ground truth behind the synthetic world (customers, ASIN momentum, review and refund causes).
+
+For evaluation only.
 
 Connectors and feature code must never import this module; the HTTP twins live under ``/_truth/``.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
 
-from connectors.sandbox.orders import season_factor
-from connectors.sandbox.population import customers
+from connectors.sandbox.formats import money, season_factor
+from connectors.sandbox.population import CHURN_CAUSES, customers
 from connectors.sandbox.products import (
     TAXONOMY,
     TOP_CATEGORIES,
@@ -21,14 +23,17 @@ from connectors.sandbox.products import (
     products,
 )
 from connectors.sandbox.profiles import get_profile
+from connectors.sandbox.refunds import refunds_between
 from connectors.sandbox.reviews import reviews_between
 
 
 def customer_truth(seed: int, profile_name: str = "small") -> pd.DataFrame:
-    """One row per customer: BuyerId, marketplace, latent relative purchase rate, acquisition, drop-out day.
+    """One row per customer: BuyerId, marketplace, latent relative purchase rate, acquisition, drop-out day
+    and what caused the drop-out (``natural``, ``late_delivery``, ``quality``).
 
     A customer buys only on days in [acquired_on, drops_out_on); on such a day the expected number of orders
-    is ``purchase_rate * daily_rate_scale(seed, day)``.
+    is ``purchase_rate * daily_rate_scale(seed, day)``. A ``late_delivery`` / ``quality`` drop-out follows a
+    late parcel / a returned defective item on the orders placed 17-24 days before ``drops_out_on``.
     """
     profile = get_profile(profile_name)
     people = customers(seed, profile_name)
@@ -40,6 +45,7 @@ def customer_truth(seed: int, profile_name: str = "small") -> pd.DataFrame:
             "purchase_rate": people.purchase_rate,
             "acquired_on": [date.fromordinal(int(o)) for o in people.acquired_ord],
             "drops_out_on": [date.fromordinal(int(o)) for o in people.drops_out_ord],
+            "churn_cause": np.array(CHURN_CAUSES)[people.churn_cause],
         }
     )
 
@@ -112,3 +118,28 @@ def review_cause_truth(seed: int, profile_name: str, start: datetime, end: datet
         },
         columns=["review_id", "asin", "marketplace_id", "rating", "language", "cause", "is_defective_asin"],
     )
+
+
+REFUND_TRUTH_COLUMNS = [
+    "amazon_order_id", "order_item_id", "asin", "marketplace_id", "buyer_id", "posted_at", "quantity",
+    "amount", "currency", "cause", "is_defective_asin",
+]  # fmt: skip
+
+
+def refund_truth(seed: int, profile_name: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Per refunded order line posted in [start, end): the amount and the true cause of the return
+    (``quality``, ``logistics`` or ``other``) and whether the ASIN is defective."""
+    p = products(seed, profile_name)
+    defective = dict(zip(p.asin, p.defective, strict=True))
+    rows = [
+        (r.order, r.posted_at, line, r.order.marketplace)
+        for r in refunds_between(seed, start, end, profile_name)
+        for line in r.lines
+    ]
+    rows = [
+        (o.order_id, line.order_item_id, line.asin, mp.marketplace_id, o.buyer[0],
+         datetime.fromtimestamp(at, UTC), line.quantity, money(line.amount_cents), mp.currency, line.cause,
+         bool(defective[line.asin]))
+        for o, at, line, mp in rows
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=REFUND_TRUTH_COLUMNS)

@@ -28,3 +28,21 @@
     {%- endif -%}
     {{ clauses | join(' and ') if clauses else 'true' }}
 {%- endmacro %}
+
+
+{#
+    The run's window widened back by `days`: what a model needs to read when a day's value looks at
+    earlier days (e.g. a 7-day change). Same validation as ds_window_predicate.
+#}
+{% macro ds_window_predicate_with_history(column='ds', days=0) -%}
+    {%- set ds_start = ds_window_bound('ds_start') -%}
+    {%- set ds_end = ds_window_bound('ds_end') -%}
+    {%- set clauses = [] -%}
+    {%- if ds_start is not none -%}
+        {%- do clauses.append(column ~ " >= date '" ~ ds_start ~ "' - " ~ (days | int)) -%}
+    {%- endif -%}
+    {%- if ds_end is not none -%}
+        {%- do clauses.append(column ~ " <= date '" ~ ds_end ~ "'") -%}
+    {%- endif -%}
+    {{ clauses | join(' and ') if clauses else 'true' }}
+{%- endmacro %}

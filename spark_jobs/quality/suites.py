@@ -1,43 +1,22 @@
 """What a valid DWD partition looks like, per entity, as plain data (no Great Expectations import).
 
 Keeping the suites as data means they can be read, listed and reviewed without paying the ~9 s GX
-import; :mod:`spark_jobs.quality.validate` turns them into GX expectations when it runs.
+import; :mod:`spark_jobs.quality.validate` turns them into GX expectations when it runs. The source
+entities' suites are derived from their job specs in :mod:`spark_jobs.quality.entity_suites`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 import pandas as pd
 
+from spark_jobs.quality.engine import Check, Suite
 from spark_jobs.statuses import UNIFIED_STATUSES
 
 CURRENCIES: tuple[str, ...] = ("USD", "GBP", "EUR", "CNY", "JPY", "CAD", "BRL")
 SHA256_HEX = r"^[0-9a-f]{64}$"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One expectation: the GX class name, its arguments, and a label people recognise in an alert.
-
-    ``sensitive`` checks guard PII handling; if they fail, the offending value may be clear-text PII,
-    so error messages show its length only.
-    """
-
-    expectation: str
-    kwargs: Mapping[str, Any]
-    label: str
-    sensitive: bool = False
-
-
-@dataclass(frozen=True)
-class Suite:
-    checks: tuple[Check, ...]
-    # Columns computed before validation, for rules GX's pandas engine cannot state directly.
-    derived: Mapping[str, Callable[[pd.DataFrame], pd.Series]] = field(default_factory=dict)
 
 
 def _purchased_on(frame: pd.DataFrame) -> pd.Series:
@@ -89,3 +68,14 @@ ORDER_ITEM = Suite(
 )
 
 SUITES: Mapping[str, Suite] = MappingProxyType({"order_item": ORDER_ITEM})
+
+
+def suite_for(entity: str) -> Suite:
+    """The suite of a DWD entity: hand-written for order items, derived from the job spec for the others."""
+    if entity in SUITES:
+        return SUITES[entity]
+    from spark_jobs.quality.entity_suites import SOURCE_SUITES  # imports the Spark job specs
+
+    if entity in SOURCE_SUITES:
+        return SOURCE_SUITES[entity]
+    raise KeyError(f"no DWD suite for entity {entity!r}; known: {sorted([*SUITES, *SOURCE_SUITES])}")

@@ -18,6 +18,17 @@ create table if not exists dwd.order_item (
     purchased_at     timestamptz    not null,
     updated_at       timestamptz    not null,
     ds               date           not null,
+    -- amounts in the reporting currency at the rate dated on or before the purchase day (dwd.fx_rate);
+    -- nullable so rows written before the conversion existed, and hand-made fixtures, still load
+    reporting_currency    char(3),
+    fx_rate               numeric(20, 10),
+    unit_price_reporting  numeric(18, 2),
+    item_amount_reporting numeric(18, 2),
     primary key (ds, order_item_id)
 );
+-- warehouses created before the reporting columns: add them in place
+alter table dwd.order_item add column if not exists reporting_currency char(3);
+alter table dwd.order_item add column if not exists fx_rate numeric(20, 10);
+alter table dwd.order_item add column if not exists unit_price_reporting numeric(18, 2);
+alter table dwd.order_item add column if not exists item_amount_reporting numeric(18, 2);
 create index if not exists order_item_customer_idx on dwd.order_item (customer_key, purchased_at);

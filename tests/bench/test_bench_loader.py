@@ -57,6 +57,12 @@ def _order_items(rows: int) -> pa.Table:
             "updated_at": pa.array(
                 [purchased + timedelta(seconds=int(s) + 60) for s in seconds], pa.timestamp("us", "UTC")
             ),
+            "reporting_currency": ["USD"] * rows,
+            "fx_rate": pa.array(["1"] * rows).cast(pa.decimal128(20, 10)),
+            "unit_price_reporting": pa.array([str(p) for p in unit_price]).cast(pa.decimal128(18, 2)),
+            "item_amount_reporting": pa.array(
+                [f"{p * q:.2f}" for p, q in zip(unit_price, quantity, strict=True)]
+            ).cast(pa.decimal128(18, 2)),
         }
     )
 

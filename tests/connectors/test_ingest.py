@@ -79,7 +79,7 @@ def test_a_faulty_day_lands_completely_and_reruns_identically(start_sandbox, set
     assert manifest.requests == statuses.total() and manifest.pages == statuses[200]
     assert Manifest.read(partition) == manifest
 
-    rerun = ingest_orders_day(run_settings, DS, http=_http(run_settings))
+    rerun = ingest_orders_day(run_settings, DS, http=_http(run_settings), full_refresh=True)
     assert rerun.checksum_sha256 == manifest.checksum_sha256
     assert rerun.records_quarantined == manifest.records_quarantined
 

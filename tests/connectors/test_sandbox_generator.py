@@ -8,12 +8,15 @@ from statistics import mean
 
 import numpy as np
 
+from connectors.sandbox.asin_metrics import unit_price_cents
 from connectors.sandbox.orders import (
     MAX_STATUS_AGE_SECONDS,
     ORDER_STATUSES,
     order_versions,
     orders_for_day,
 )
+from connectors.sandbox.products import products
+from connectors.sandbox.profiles import get_profile
 from connectors.sandbox.truth import customer_truth, daily_rate_scale
 
 SEED = 7
@@ -88,9 +91,11 @@ def test_orders_arrive_again_in_later_windows_as_late_updates():
     assert len({r["LastUpdateDate"] for r in versions}) == len(versions) >= 2
 
 
-def test_prices_are_fixed_per_asin_and_totals_add_up():
+def test_lines_pay_the_days_price_of_their_asin_and_totals_add_up():
     unit_prices: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for order in orders_for_day(SEED, DAY) + orders_for_day(SEED, DAY + timedelta(days=1)):
+    index = {asin: i for i, asin in enumerate(products(SEED, "small").asin)}
+    prices = unit_price_cents(SEED, "small", DAY.toordinal())
+    for order in orders_for_day(SEED, DAY):
         record = order.record(0)
         total = 0
         for item in record["OrderItems"]:
@@ -98,8 +103,18 @@ def test_prices_are_fixed_per_asin_and_totals_add_up():
             total += cents
             unit_prices[(record["MarketplaceId"], item["ASIN"])].add(cents // item["QuantityOrdered"])
             assert cents % item["QuantityOrdered"] == 0
+            mp = int(record["MarketplaceId"] != "ATVPDKIKX0DER")
+            assert cents // item["QuantityOrdered"] == prices[mp, index[item["ASIN"]]]  # the snapshot's price
         assert round(float(record["OrderTotal"]["Amount"]) * 100) == total
     assert all(len(prices) == 1 for prices in unit_prices.values())
+
+
+def test_profiles_scale_by_ten_and_large_is_defined_without_being_generated():
+    small, medium, large = (get_profile(name) for name in ("small", "medium", "large"))
+    for bigger, factor in ((medium, 10), (large, 100)):
+        assert bigger.marketplace_ids == small.marketplace_ids
+        assert bigger.n_asins == factor * small.n_asins and bigger.n_customers == factor * small.n_customers
+        assert bigger.orders_per_day == factor * small.orders_per_day
 
 
 def test_customers_buy_only_while_active_with_stable_identity_and_rate_driven_frequency():

@@ -43,6 +43,7 @@ def test_registry_lists_every_source_and_declaring_does_no_io():
         "shop_health",
         "ads",
         "crm",
+        "finances",
     )
     with pytest.raises(KeyError, match="unknown source 'nope'"):
         spec("nope")

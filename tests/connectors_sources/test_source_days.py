@@ -96,6 +96,6 @@ def test_a_faulty_day_lands_every_record_and_reruns_identically(faulty_sandbox, 
             assert statuses[429] > 0 and statuses[500] + statuses[503] > 0  # the faults really happened
             assert manifest.records_quarantined > 0 and manifest.duplicates > 0
 
-    rerun = ingest_source_day(run_settings, source, DS, http=http)
+    rerun = ingest_source_day(run_settings, source, DS, http=http, full_refresh=True)
     assert [m.checksum_sha256 for m in rerun] == [m.checksum_sha256 for m in manifests]
     assert [m.records_quarantined for m in rerun] == [m.records_quarantined for m in manifests]

@@ -15,10 +15,12 @@ EXPECTED_ORDER = [
     "build_dwd",
     "validate_dwd",
     "load_dwd",
-    "dbt_build",
+    "dbt.dws",
+    "dbt.ads",
     "train_churn",
     "score_churn",
 ]
+ORDERS_TO_DWD = EXPECTED_ORDER[:4]
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +63,33 @@ def test_dag_files_import_nothing_heavy():
         assert f"import {heavy}" not in header and f"from {heavy}" not in header
 
 
-def test_sources_are_mapped_and_share_the_api_pool(dagbag):
+def test_each_source_has_its_own_task_in_its_api_pool(dagbag):
+    from connectors.registry import SOURCES, api_pool
+
     dag = dagbag.dags["mercator_daily"]
-    ingest = dag.get_task("ingest_source")
-    assert "list_sources" in ingest.upstream_task_ids
-    assert type(ingest).__name__.endswith("MappedOperator"), "one mapped task instance per source"
-    assert ingest.pool == "source_apis"
-    assert not ingest.downstream_task_ids & set(EXPECTED_ORDER), "a slow source never blocks the orders chain"
+    assert dag.get_task("ingest_orders").pool == api_pool("orders") == "api_orders"
+    others = [s for s in SOURCES if s != "orders"]
+    assert others, "the registry lists sources beside orders"
+    joined = dag.get_task("ingest_source")
+    for source in others:
+        ingest = dag.get_task(f"ingest_{source}")
+        assert ingest.pool == api_pool(source) == f"api_{source}"
+        assert ingest.pool_slots == 1 and ingest.retries >= 1
+        assert tuple(ingest.op_args) == (source,)  # the task lands the source its pool is named after
+        assert ingest.downstream_task_ids == {"ingest_source"}
+        assert not ingest.get_flat_relative_ids(upstream=False) & set(ORDERS_TO_DWD), (
+            "a slow source never holds back the orders' way into DWD"
+        )
+    assert joined.upstream_task_ids == {f"ingest_{s}" for s in others}
+    pools = [dag.get_task(f"ingest_{source}").pool for source in SOURCES]
+    assert len(set(pools)) == len(SOURCES), "one pool per API, not shared between two APIs"
 
 
-def test_source_dwd_waits_for_every_source_and_feeds_the_experiment_mart(dagbag):
+def test_source_dwd_waits_for_every_source_and_feeds_the_marts(dagbag):
     dag = dagbag.dags["mercator_daily"]
     assert "ingest_source" in dag.get_task("build_source_dwd").upstream_task_ids
+    # the source entities are gated before they are loaded, and dbt waits for both DWD loads
+    assert {"build_source_dwd", "validate_source_dwd"} <= dag.get_task("load_source_dwd").upstream_task_ids
+    assert {"load_dwd", "load_source_dwd"} <= dag.get_task("dbt.dws").upstream_task_ids
     analysis = dag.get_task("analyze_experiments")
-    assert {"build_source_dwd", "load_dwd"} <= analysis.upstream_task_ids
+    assert {"load_source_dwd", "load_dwd"} <= analysis.upstream_task_ids

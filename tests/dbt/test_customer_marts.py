@@ -328,6 +328,20 @@ def test_incremental_day_touches_only_its_rows(wh: Settings, first_build: DbtRun
     assert ("late", "US") in value
     pd.testing.assert_frame_equal(fetch_cohorts(wh), expected_cohorts(HISTORY + NEXT_DAY), check_dtype=False)
 
+    # the tier snapshot kept hib's Hibernating version, closed, and opened the new one
+    with connect(wh) as conn:
+        versions = conn.execute(
+            "select customer_key, marketplace, rfm_segment, value_tier, dbt_valid_to is null"
+            " from ads.snp_customer_tiers order by customer_key, dbt_valid_from"
+        ).fetchall()
+    hib_versions = [v for v in versions if v[:2] == ("hib", "US")]
+    assert [(segment, current) for _, _, segment, _, current in hib_versions] == [
+        ("Hibernating", False),
+        (hib["rfm_segment"], True),
+    ]
+    current = {v[:2]: (v[2], v[3]) for v in versions if v[4]}
+    assert current == {key: (row["rfm_segment"], row["value_tier"]) for key, row in value.items()}
+
 
 def test_analyst_reads_the_customer_marts(wh: Settings, first_build: DbtRunResult) -> None:
     with connect(wh, autocommit=True) as conn:

@@ -10,6 +10,9 @@ def test_create_app_mounts_every_source_family():
     paths = {route.path for route in create_app(SandboxConfig(seed=3)).routes}
     expected = {
         "/orders/v0/orders",
+        "/finances/v0/financialEvents",
+        "/_truth/refunds",
+        "/reports/v1/fba-customer-returns",
         "/catalog/2022-04-01/items",
         "/asin-metrics/v1/daily",
         "/reviews/v1/reviews",

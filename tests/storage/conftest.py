@@ -37,6 +37,12 @@ def order_items(day: date, n: int, *, status: str = "shipped", tag: str = "v1") 
             "order_status": [status] * n,
             "purchased_at": pa.array([at] * n, pa.timestamp("ms", tz="UTC")),
             "updated_at": pa.array([at] * n, pa.timestamp("us", tz="UTC")),
+            "reporting_currency": ["EUR"] * n,
+            "fx_rate": pa.array([Decimal("0.9215000000")] * n, pa.decimal128(20, 10)),
+            "unit_price_reporting": pa.array([Decimal("11.37")] * n, pa.decimal128(18, 2)),
+            "item_amount_reporting": pa.array(
+                [Decimal("11.37") * (i + 1) for i in range(n)], pa.decimal128(20, 2)
+            ),
         }
     )
 

@@ -124,5 +124,5 @@ def test_missing_partitions_are_skipped_and_a_missing_table_is_created(lake_sett
 
 
 def test_unknown_entity_is_refused_before_touching_the_database(lake_settings):
-    with pytest.raises(LoadError, match=r"no DDL for dwd\.refund"):
-        load_dwd_partitions(lake_settings, "refund", [date(2024, 3, 1)])
+    with pytest.raises(LoadError, match=r"no DDL for dwd\.unknown_entity"):
+        load_dwd_partitions(lake_settings, "unknown_entity", [date(2024, 3, 1)])

@@ -32,6 +32,7 @@ renamed as (
 
         ---------- booleans
         order_status = 'cancelled' as is_cancelled,
+        order_status = 'after_sale' as is_after_sale,
 
         ---------- timestamps
         purchased_at,

@@ -1,0 +1,274 @@
+"""ODS checkpoint: a landed (source, entity, day) is whole, reconciled and in its source's schema.
+
+Two GX suites per partition. The **manifest** suite runs on one row holding the manifest's claims next
+to what the files really hold (line counts, sha256), so "received = landed + quarantined", "checksum
+matches the file" and "schema version" fail like any expectation, with the observed pair. The
+**records** suite runs on the landed records' key and cursor fields plus the connector's own verdict
+on each record (``RecordSchema.validate``; reasons name fields, never values).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from ops.settings import Settings
+from spark_jobs.quality.docs import write_page
+from spark_jobs.quality.engine import (
+    Check,
+    Failure,
+    PartitionResult,
+    Suite,
+    SuiteRunner,
+    ValidationSummary,
+    failures,
+    raise_if_failed,
+)
+from storage.lake import Lake, local_path
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FILE = "_manifest.json"
+SCHEMA_PROBLEM = "_schema_problem"
+
+
+@dataclass(frozen=True)
+class OdsContract:
+    """What the connector promises about an entity's landed records (from its declaration, not a copy)."""
+
+    source: str
+    entity: str
+    schema_version: int
+    primary_key: tuple[str, ...]
+    cursor_field: str
+    validate: Callable[[Any], str | None]
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.primary_key, self.cursor_field)))
+
+
+@cache
+def contracts() -> Mapping[tuple[str, str], OdsContract]:
+    """Every entity the connectors land: orders, plus each REST source's declared endpoints."""
+    from connectors import orders
+    from connectors.registry import SPECS
+    from connectors.rest import Endpoint
+    from connectors.schemas import validate_order
+
+    found = {
+        (orders.SOURCE, orders.ENTITY): OdsContract(
+            orders.SOURCE,
+            orders.ENTITY,
+            orders.SCHEMA_VERSION,
+            ("AmazonOrderId",),
+            "LastUpdateDate",
+            validate_order,
+        )
+    }
+    for source, spec in SPECS.items():
+        module = sys.modules[spec.build.__module__]
+        for endpoint in vars(module).values():
+            if isinstance(endpoint, Endpoint):
+                found[(source, endpoint.entity)] = OdsContract(
+                    source,
+                    endpoint.entity,
+                    endpoint.schema.version,
+                    endpoint.primary_key,
+                    endpoint.cursor_field,
+                    endpoint.schema.validate,
+                )
+    return found
+
+
+def source_entities(sources: Iterable[str]) -> list[tuple[str, str]]:
+    wanted = set(sources)
+    return sorted(pair for pair in contracts() if pair[0] in wanted)
+
+
+def _manifest_suite(contract: OdsContract, ds: date) -> Suite:
+    return Suite(
+        checks=(
+            Check(
+                "ExpectColumnPairValuesToBeEqual",
+                {"column_A": "records_received", "column_B": "landed_plus_quarantined"},
+                "received = landed + quarantined",
+            ),
+            Check(
+                "ExpectColumnPairValuesToBeEqual",
+                {"column_A": "records_landed", "column_B": "data_file_lines"},
+                "landed = lines in the data file",
+            ),
+            Check(
+                "ExpectColumnPairValuesToBeEqual",
+                {"column_A": "records_quarantined", "column_B": "quarantine_file_lines"},
+                "quarantined = lines in the quarantine file",
+            ),
+            Check(
+                "ExpectColumnPairValuesToBeEqual",
+                {"column_A": "checksum_sha256", "column_B": "data_file_sha256"},
+                "manifest checksum matches the data file",
+            ),
+            Check(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "schema_version", "value_set": [contract.schema_version]},
+                f"schema version is v{contract.schema_version}",
+            ),
+            Check(
+                "ExpectColumnValuesToBeInSet",
+                {
+                    "column": "partition",
+                    "value_set": [f"{contract.source}/{contract.entity}/{ds.isoformat()}"],
+                },
+                "manifest names this source, entity and ds",
+            ),
+        )
+    )
+
+
+def _partition_name(contract: OdsContract, ds: date) -> str:
+    return f"{contract.source}/{contract.entity}/{ds.isoformat()}"
+
+
+def _records_suite(contract: OdsContract) -> Suite:
+    not_null = tuple(
+        Check("ExpectColumnValuesToNotBeNull", {"column": f}, f"{f} present") for f in contract.key_fields
+    )
+    conform = Check(
+        "ExpectColumnValuesToBeNull",
+        {"column": SCHEMA_PROBLEM},
+        f"records conform to {contract.source}/{contract.entity} schema v{contract.schema_version}",
+    )
+    return Suite(checks=(*not_null, conform))
+
+
+def _lines(path: Path) -> list[bytes]:
+    if not path.exists():
+        return []
+    with gzip.open(path, "rb") as fh:
+        return [line for line in fh if line.strip()]
+
+
+def _manifest_frame(manifest: Mapping[str, Any], data: Path, quarantine: Path, lines: int) -> pd.DataFrame:
+    """The manifest's claims beside the files' facts, as the one row the manifest suite checks."""
+    digest = hashlib.sha256(data.read_bytes()).hexdigest() if data.exists() else None
+    return pd.DataFrame(
+        [
+            {
+                "records_received": manifest.get("records_received"),
+                "records_landed": manifest.get("records_landed"),
+                "records_quarantined": manifest.get("records_quarantined"),
+                "landed_plus_quarantined": (manifest.get("records_landed") or 0)
+                + (manifest.get("records_quarantined") or 0),
+                "data_file_lines": lines,
+                "quarantine_file_lines": len(_lines(quarantine)),
+                "checksum_sha256": manifest.get("checksum_sha256"),
+                "data_file_sha256": digest,
+                "schema_version": manifest.get("schema_version"),
+                "partition": f"{manifest.get('source')}/{manifest.get('entity')}/{manifest.get('ds')}",
+            }
+        ]
+    )
+
+
+def _record_row(line: bytes, contract: OdsContract) -> dict[str, Any]:
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return {**dict.fromkeys(contract.key_fields), SCHEMA_PROBLEM: "line is not JSON"}
+    if not isinstance(record, dict):
+        return {**dict.fromkeys(contract.key_fields), SCHEMA_PROBLEM: "record is not a JSON object"}
+    row: dict[str, Any] = {f: record.get(f) for f in contract.key_fields}
+    row[SCHEMA_PROBLEM] = contract.validate(record)
+    return row
+
+
+def _records_frame(lines: list[bytes], contract: OdsContract) -> pd.DataFrame:
+    columns = [*contract.key_fields, SCHEMA_PROBLEM]
+    return pd.DataFrame([_record_row(line, contract) for line in lines], columns=columns, dtype=object)
+
+
+class _Precondition(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
+
+
+def _read_manifest(folder: Path, contract: OdsContract, ds: date) -> dict[str, Any]:
+    where = f"ods/{contract.source}/{contract.entity}/ds={ds.isoformat()}"
+    if not folder.is_dir():
+        raise _Precondition(
+            Failure(f"{where} landed", "expect_partition_to_exist", None, (), error="no partition")
+        )
+    try:
+        return orjson.loads((folder / MANIFEST_FILE).read_bytes())
+    except FileNotFoundError:
+        error = f"{MANIFEST_FILE} is missing"
+    except orjson.JSONDecodeError:
+        error = f"{MANIFEST_FILE} is not valid JSON"
+    raise _Precondition(
+        Failure(f"{where}/{MANIFEST_FILE} readable", "expect_manifest_to_exist", None, (), error)
+    )
+
+
+def validate_ods_partition(settings: Settings, source: str, entity: str, ds: date) -> ValidationSummary:
+    """Check one landed partition; returns its summary (the caller raises, so all pairs get reported)."""
+    started = time.monotonic()
+    contract = contracts()[(source, entity)]
+    lake = Lake(settings.lake_uri)
+    folder = local_path(lake.ods_partition(source, entity, ds))
+    name = f"{source}/{entity}"
+    try:
+        manifest = _read_manifest(folder, contract, ds)
+    except _Precondition as missing:
+        write_page(settings, "ODS", name, ds, 0, (), (missing.failure,))
+        result = PartitionResult(ds, 0, 1, (missing.failure,))
+        return ValidationSummary(name, {ds: result}, time.monotonic() - started, layer="ODS")
+    data = folder / str(manifest.get("data_file") or "part-00000.jsonl.gz")
+    quarantine = local_path(lake.ods_quarantine(source, entity, ds)) / "part-00000.jsonl.gz"
+    lines = _lines(data)
+    manifest_runner = SuiteRunner(_gx_name("ods_manifest", name), _manifest_suite(contract, ds))
+    records_runner = SuiteRunner(_gx_name("ods_records", name), _records_suite(contract))
+    outcomes = [
+        *manifest_runner.run(_manifest_frame(manifest, data, quarantine, len(lines))),
+        *records_runner.run(_records_frame(lines, contract)),
+    ]
+    page = write_page(settings, "ODS", name, ds, len(lines), outcomes)
+    failed = failures(outcomes)
+    log.info(
+        "ods %s ds=%s: %d records, %d/%d expectations passed (data docs: %s)",
+        name,
+        ds,
+        len(lines),
+        len(outcomes) - len(failed),
+        len(outcomes),
+        page,
+    )
+    result = PartitionResult(ds, len(lines), len(outcomes), failed)
+    return ValidationSummary(name, {ds: result}, time.monotonic() - started, layer="ODS")
+
+
+def _gx_name(kind: str, name: str) -> str:
+    return f"{kind}_{name.replace('/', '_')}"
+
+
+def validate_ods(settings: Settings, pairs: Iterable[tuple[str, str]], ds: date) -> list[ValidationSummary]:
+    """Every (source, entity) of ``ds``; raises one DataQualityError naming each failed partition."""
+    summaries = [validate_ods_partition(settings, source, entity, ds) for source, entity in pairs]
+    for summary in summaries:
+        if not summary.success:
+            log.error("%s", summary.describe())
+    raise_if_failed(summaries)
+    return summaries
