@@ -40,6 +40,10 @@ class LandingError(RuntimeError):
     """A day could not be landed consistently; nothing was published."""
 
 
+class SchemaDriftError(LandingError):
+    """The API stopped sending a primary-key field: every record would be quarantined, so stop instead."""
+
+
 @dataclass(frozen=True)
 class Manifest:
     """What one landing of one (source, entity, day) contains and how it was obtained."""
@@ -188,6 +192,7 @@ class _DayTally:
     def add_page(self, page: Page) -> None:
         self.pages += 1
         self.requests += page.requests
+        self._check_key_fields(page)
         for record in page.records:
             self.received += 1
             reason = self.validate(record)
@@ -195,6 +200,19 @@ class _DayTally:
                 self._land(record)
             else:
                 self._quarantine(page.number, record, reason)
+
+    def _check_key_fields(self, page: Page) -> None:
+        """A key field absent from every record of a page is schema drift (removed or renamed), not a few
+        bad records: landing the day would quarantine all of it, so the run stops naming the field."""
+        records = [r for r in page.records if isinstance(r, dict)]
+        for key in self.primary_key:
+            if records and all(key not in record for record in records):
+                fields = sorted(set().union(*(record.keys() for record in records)))
+                raise SchemaDriftError(
+                    f"{self.source}/{self.entity} ds={self.ds}: key field {key!r} is missing from every "
+                    f"record of page {page.number} (removed or renamed by the API?); the page's fields: "
+                    f"{fields}. Nothing was published; update the connector's schema."
+                )
 
     def _land(self, record: dict) -> None:
         self.data.write(record)

@@ -159,6 +159,7 @@ def build_dwd(settings: Settings, start: date, end: date, source: str = "orders"
     """ODS → DWD for every DWD partition the interval can change, in one Spark application."""
     from pyspark.sql import SparkSession
 
+    from spark_jobs.order_header import run_order_headers
     from spark_jobs.order_items import run_order_items
     from spark_jobs.session import build_spark_session
 
@@ -173,6 +174,8 @@ def build_dwd(settings: Settings, start: date, end: date, source: str = "orders"
     started = time.monotonic()
     try:
         counts = run_order_items(spark, widened, end, source)
+        # Order headers are aggregated from the items just written, over the same window of days.
+        headers = run_order_headers(spark, settings, counts.window_start, counts.ds, source)
     finally:
         if active is None:
             spark.stop()
@@ -182,9 +185,10 @@ def build_dwd(settings: Settings, start: date, end: date, source: str = "orders"
         "rejected": counts.rows_rejected,
         "duplicates": counts.duplicates_dropped,
         "partitions": len(counts.partitions),
+        "orders": {"rows_in": headers.rows_in, "rows_out": headers.rows_out},
         "seconds": round(time.monotonic() - started, 1),
     }
-    log.info("dwd order_item from %s %s..%s: %s", source, start, end, summary)
+    log.info("dwd order_item + orders from %s %s..%s: %s", source, start, end, summary)
     return summary
 
 
@@ -201,9 +205,17 @@ def validate_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
 def load_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
     from storage.loader import load_dwd_partitions
 
-    loaded = load_dwd_partitions(settings, ORDER_ITEM, dwd_days(settings, start, end))
-    summary = {"partitions": len(loaded), "rows": sum(loaded.values())}
-    log.info("loaded dwd.%s %s..%s: %s", ORDER_ITEM, start, end, summary)
+    orders = "orders"  # order headers (spark_jobs/order_header.py); `order` is an SQL reserved word
+    days = dwd_days(settings, start, end)
+    loaded = load_dwd_partitions(settings, ORDER_ITEM, days)
+    # build_dwd removes the header days it left without rows: clear_missing mirrors that in Postgres.
+    headers = load_dwd_partitions(settings, orders, days, clear_missing=True)
+    summary = {
+        "partitions": len(loaded),
+        "rows": sum(loaded.values()),
+        "orders": {"partitions": sum(n > 0 for n in headers.values()), "rows": sum(headers.values())},
+    }
+    log.info("loaded dwd.%s and dwd.%s %s..%s: %s", ORDER_ITEM, orders, start, end, summary)
     return summary
 
 
@@ -284,10 +296,12 @@ def import_to_marts(
 ) -> dict[str, Any]:
     """A file export all the way to the marts: land ODS, build DWD, gate it, load it, run dbt."""
     from connectors.importers.importer import import_export, resolve_mapping
+    from connectors.ingest import record_manifests
 
     manifests = import_export(settings, resolve_mapping(mapping), start, end, data_dir=data_dir)
     if not manifests:
         raise ValueError(f"export {mapping!r} has no purchase days in {start}..{end}")
+    record_manifests(settings, manifests)  # the imported days reconcile in ads_reconciliation too
     summary = {
         "source": manifests[0].source,
         "days": len(manifests),

@@ -290,6 +290,7 @@ def read_ods(
 
     ``_record`` is the record's position in the scan (one gzip file is one task, so it is the line order);
     ``_content_hash`` covers every field, so identical duplicates tie and different versions do not.
+    Exploded entities also carry ``_element_index`` (the element's position in its line's list).
     """
     lake = Lake(settings.lake_uri)
     uris = [lake.ods_partition(spec.source, spec.ods_name, day) for day in (days or [ds])]

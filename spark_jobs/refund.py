@@ -4,8 +4,10 @@ A Finances ``RefundEventList`` record refunds some lines of one order (``Shipmen
 the framework explodes that list, so each line is its own row. The business key is the event key
 (``AmazonOrderId``, ``PostedDate``) plus the line's ``OrderAdjustmentItemId``; ``refund_id`` spells it
 out (``<order>|<posted, ISO UTC>|<adjustment id>``) so a re-served event maps to the same row and the
-latest served copy wins. ``ds`` is the UTC day of ``posted_at``: the connector lands a day's posted
-events in that day's ODS partition.
+latest served copy wins, line by line (a re-served copy that left a line out does not delete it: the
+Finances API never edits a posted event, a correction is a new event). ``ds`` is the UTC day of
+``posted_at``: the connector lands a day's posted events in that day's ODS partition, and an event
+posted on another day is rejected rather than written into a partition this run does not rebuild.
 
 Amounts follow the Finances sign convention as served: ``Principal`` charges are negative (money back to
 the buyer), and ``refunded_amount`` is their sum turned positive; a line without a Principal charge, with

@@ -48,6 +48,10 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
     "timestamp with time zone": pa.timestamp("us", tz="UTC"),
     "timestamp without time zone": pa.timestamp("us"),
 }
+# Entities whose day partition is sub-partitioned by a directory that is also a Postgres column
+# (``dwd/orders/ds=…/source=<source>/``): the directory's value is loaded as that column. Other entities'
+# sub-directories (order_item's ``source=``) stay invisible, as their tables have no such column.
+SUB_PARTITION_COLUMNS: dict[str, tuple[str, ...]] = {"orders": ("source",)}
 
 
 class LoadError(RuntimeError):
@@ -99,7 +103,10 @@ def read_dwd_partition(settings: Settings, entity: str, day: date) -> pa.Table |
     fs, path = arrow_location(Lake(settings.lake_uri).dwd_partition(entity, day))
     if fs.get_file_info(path).type != pafs.FileType.Directory:
         return None
-    table = pads.dataset(path, filesystem=fs, format="parquet").to_table()
+    sub = SUB_PARTITION_COLUMNS.get(entity, ())
+    fields = pa.schema([(column, pa.string()) for column in sub])
+    partitioning = pads.partitioning(fields, flavor="hive") if sub else None
+    table = pads.dataset(path, filesystem=fs, format="parquet", partitioning=partitioning).to_table()
     return table.append_column(PARTITION_COLUMN, pa.array([day] * table.num_rows, type=pa.date32()))
 
 

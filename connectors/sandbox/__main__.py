@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duplicate-rate", type=float, default=0.0)
     parser.add_argument("--negative-price-rate", type=float, default=0.0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--add-field", help="schema drift: every record gains this field")
+    parser.add_argument(
+        "--rename-field", action="append", default=[], metavar="OLD=NEW", help="schema drift (repeatable)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = SandboxConfig(
@@ -41,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
             duplicate_rate=args.duplicate_rate,
             negative_price_rate=args.negative_price_rate,
             latency_ms=args.latency_ms,
+            added_field=args.add_field,
+            renamed_fields=tuple(tuple(pair.split("=", 1)) for pair in args.rename_field),
         ),
     )
     run_sandbox(config, args.host, args.port)

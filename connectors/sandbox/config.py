@@ -23,6 +23,10 @@ class FaultConfig:
     latency_ms: float = 0.0
     retry_after_seconds: int = 1
     outage_after_requests: int | None = None  # every API request after the first N answers 503
+    # Schema drift, as when an API ships a new version: every served record of every endpoint gains
+    # ``added_field`` and has each ``renamed_fields`` (old, new) pair renamed.
+    added_field: str | None = None
+    renamed_fields: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name in (

@@ -5,10 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import orjson
-
-from connectors.sandbox.config import FaultConfig
-
 CORRUPTIONS = ("missing_order_id", "non_numeric_amount", "bad_purchase_date")
 
 
@@ -43,20 +39,3 @@ def negate_first_item_price(record: dict) -> dict:
     price = items[0]["ItemPrice"]
     items[0]["ItemPrice"] = {**price, "Amount": "-" + price["Amount"].lstrip("-")}
     return {**record, "OrderItems": items}
-
-
-def serve_records(records: list[dict], faults: FaultConfig, dice: FaultDice) -> list[bytes]:
-    """Serialise a window's records once, applying per-record malformation and duplication."""
-    served: list[bytes] = []
-    for record in records:
-        key = f"{record['AmazonOrderId']}@{record['LastUpdateDate']}"
-        if faults.malformed_rate and dice.roll("malformed", key) < faults.malformed_rate:
-            how = CORRUPTIONS[int(dice.roll("malformed-kind", key) * len(CORRUPTIONS))]
-            record = corrupt(record, how)
-        if faults.negative_price_rate and dice.roll("negative-price", key) < faults.negative_price_rate:
-            record = negate_first_item_price(record)
-        body = orjson.dumps(record)
-        served.append(body)
-        if faults.duplicate_rate and dice.roll("duplicate", key) < faults.duplicate_rate:
-            served.append(body)
-    return served

@@ -125,11 +125,22 @@ def serve(
             record = corrupt(record, dice.roll("malformed-kind", k))
         if tamper is not None:
             record = tamper(record, k)
-        body = orjson.dumps(record)
+        body = orjson.dumps(drift_schema(record, faults))
         served.append(body)
         if faults.duplicate_rate and dice.roll("duplicate", k) < faults.duplicate_rate:
             served.append(body)
     return served
+
+
+def drift_schema(record: dict, faults: FaultConfig) -> dict:
+    """The record as a drifted API version serves it: fields renamed, one field added (value null)."""
+    if not faults.added_field and not faults.renamed_fields:
+        return record
+    renames = dict(faults.renamed_fields)
+    drifted = {renames.get(name, name): value for name, value in record.items()}
+    if faults.added_field:
+        drifted[faults.added_field] = None
+    return drifted
 
 
 class Guard:

@@ -22,6 +22,7 @@ from spark_jobs import (
     campaign_exposure,
     carrier_codes,
     catalog_item,
+    refund,
     review,
     shipment,
     shop_health_daily,
@@ -46,6 +47,7 @@ SPECS: tuple[EntitySpec, ...] = (
     tracking_event.SPEC,
     shipment.SPEC,
     catalog_item.SPEC,
+    refund.SPEC,
 )
 
 
@@ -155,6 +157,7 @@ RULES: Mapping[str, tuple[Rule, ...]] = MappingProxyType(
             Agrees("is_current", _open_validity, "is_current == (valid_to is null)"),
             History(catalog_item.LISTING),
         ),
+        "refund": (Range("quantity", 1), Range("refunded_amount", 0)),
     }
 )
 
@@ -188,7 +191,7 @@ def _key_checks(spec: EntitySpec) -> list[Check]:
 def _field_checks(spec: EntitySpec) -> list[Check]:
     checks = []
     for f in spec.fields:
-        if f.required and f.out not in spec.key:
+        if f.keep and f.required and f.out not in spec.key:  # read-only inputs are not in DWD
             checks.append(Check("ExpectColumnValuesToNotBeNull", {"column": f.out}, f"{f.out} not null"))
         if f.enum is not None:
             checks.append(

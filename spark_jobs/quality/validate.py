@@ -2,8 +2,10 @@
 
 One suite per call on the process's GX context; each partition is read with pyarrow, validated as a
 pandas batch, rendered into the data docs, and every failure is reported by entity, partition and
-expectation with an example value (redacted for checks that guard PII). GX is imported inside the call:
-the import alone costs ~9 s.
+expectation with an example value (redacted for checks that guard PII). A suite with table-wide columns
+(SCD2 history rules) reads every partition of the entity once, computes them, then validates each
+requested partition's share of the rows, so a rule spanning partitions fails like any other. GX is
+imported inside the call: the import alone costs ~9 s.
 """
 
 from __future__ import annotations

@@ -1085,7 +1085,8 @@ def refund_world(settings: Settings) -> Settings:
     own = own_database(settings, "mercator_dbt_operator_refunds")
     copy_rows(own, "order_item", ORDER_COLUMNS, sandbox_order_item_rows(ALERT_DAYS))
     copy_rows(own, "refund", REFUND_COLUMNS, sandbox_refund_rows(ALERT_DAYS[0], ALERT_AS_OF))
-    result = run_dbt(own, ["build", "--full-refresh", "--select", "+ads_sku_alerts"])
+    selection = ["--select", "+ads_sku_alerts", "--indirect-selection", "cautious"]  # only its own tests
+    result = run_dbt(own, ["build", "--full-refresh", *selection])
     assert not result.failed
     return own
 

@@ -258,3 +258,15 @@ def test_a_manifest_missing_from_the_run_log_is_logged_again(wh: Settings, clean
     assert logged == 1
     build(wh, MODEL)
     assert {row["status"] for row in statuses(wh).values()} == {"ok"}
+
+
+def test_a_landed_day_no_spark_run_has_read_is_flagged(wh: Settings, clean: Status) -> None:
+    """The next day lands in ODS but DWD has not been built for it yet."""
+    d3 = D2 + timedelta(days=1)
+    ingest_orders_day(wh, d3, http=_http(wh))
+    build(wh, MODEL)
+    after = statuses(wh)
+    assert after[d3]["status"] == "missing_partition"
+    assert "no Spark DWD run has read it" in after[d3]["status_reason"]
+    assert (after[d3]["ods_records_landed"] or 0) > 0 and after[d3]["dwd_run_ds"] is None
+    assert {after[ds]["status"] for ds in DAYS} == {"ok"}

@@ -37,9 +37,15 @@ def test_olist_export_reaches_the_marts(settings, spark, tmp_path):
         delivered = conn.execute(
             "select count(*) from dwd.order_item where marketplace = 'BR' and order_status = 'delivered'"
         ).fetchone()[0]
+        reconciliation = conn.execute(
+            "select ds, status_reason from ads.ads_reconciliation where source_name = 'olist' order by ds"
+        ).fetchall()
     assert [row[0] for row in items] == [row[0] for row in marts], "every imported day reaches the marts"
     assert all(START <= row[0] <= END for row in items)
     for (_, _, dwd_gmv), (_, dws_gmv, currency, ads_gmv) in zip(items, marts, strict=True):
         assert dws_gmv == dwd_gmv == ads_gmv and currency == "BRL"
     assert sum(row[1] for row in items) == summary["load"]["rows"]
     assert delivered > 0, "Olist's own 'delivered' survives into the unified status"
+    # every imported day reconciles ODS manifest → Spark → Postgres → marts
+    assert [row[0] for row in reconciliation] == [row[0] for row in items]
+    assert {row[1] for row in reconciliation} == {"ok"}, reconciliation

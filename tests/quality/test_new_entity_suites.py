@@ -1,8 +1,9 @@
 """DWD suites of tracking events, shipments and the SCD2 catalog: real output passes, broken copies fail.
 
 Two consecutive sandbox days of logistics and catalog are landed by the real connectors and built by the
-real Spark jobs in day order, as the DAG does; the second day's build rewrites older partitions too (a
-shipment's created day, a catalog version it closed), and the gate must check every one of them. The
+real Spark jobs in day order, as the DAG does; the second day's build rewrites older partitions too (the
+shipments created the day before; for the catalog, any day whose version it closed), and the gate must
+check every one of them, judging the catalog's SCD2 rules over all its partitions at once. The
 broken lakes are copies of that output with one thing changed (an unknown event code, a duplicated
 shipment, overlapping or doubly current catalog versions), so each failure is the only difference.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -127,6 +127,10 @@ def test_two_real_days_pass_and_every_partition_the_build_rewrote_is_checked(two
         len(SOURCE_SUITES["tracking_event"].checks)
         + 2 * len(SOURCE_SUITES["shipment"].checks)
         + len(built["catalog_item"]["days"]) * len(SOURCE_SUITES["catalog_item"].checks)
+    )
+    history = validate_source_dwd(landed, DS, BOTH_DAYS, entities=["catalog_item"])
+    assert history["checked"]["catalog_item"] == sum(
+        partition(landed, "catalog_item", d).num_rows for d in DAYS
     )
 
 
@@ -288,4 +292,4 @@ def test_the_gate_reads_an_empty_history_without_error(gate_settings: Settings):
         gate_settings, DS, {"catalog_item": {"days": []}}, entities=["catalog_item"]
     )
     assert summary["checked"] == {"catalog_item": 0}
-    assert not Path(local_path(Lake(gate_settings.lake_uri).dwd_table("catalog_item"))).exists()
+    assert not local_path(Lake(gate_settings.lake_uri).dwd_table("catalog_item")).exists()

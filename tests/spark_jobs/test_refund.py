@@ -18,6 +18,7 @@ import pytest
 
 from connectors.sandbox.truth import refund_truth
 from ops.settings import Settings
+from spark_jobs.quality import validate_dwd_partitions
 from spark_jobs.refund import SPEC, run_refund
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
@@ -117,6 +118,9 @@ def test_every_served_refund_line_is_one_dwd_row_loaded_and_rerun_identically(sp
         counts.duplicates_dropped,
     )
     assert parquet_bytes(landed, "refund") == first  # byte-identical rerun
+    # the DWD quality gate's refund suite passes on the real output
+    gate = validate_dwd_partitions(landed, "refund", [DS])
+    assert gate.partitions[DS].rows == len(rows) and gate.expectations_evaluated > 5
 
 
 def _line(n: int, **changes: Any) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from tests.spark_jobs.entity_lake import land_sandbox_day
 
 SEED = 23
 DS = date(2025, 11, 6)
-SOURCES = ["asin_metrics", "reviews", "shop_health", "ads", "crm", "logistics", "catalog"]
-NEW = ("tracking_event", "shipment", "catalog_item")
+SOURCES = ["asin_metrics", "reviews", "shop_health", "ads", "crm", "logistics", "catalog", "finances"]
+NEW = ("tracking_event", "shipment", "catalog_item", "refund")
 
 
 @pytest.fixture(scope="module")
