@@ -1,4 +1,5 @@
-"""What a person sees at the end of ``make demo``: rows per layer, the mart, the champion model."""
+"""What a person sees at the end of ``make demo``: rows per layer, the operator boards, the mart, the
+champion model."""
 
 from __future__ import annotations
 
@@ -9,18 +10,35 @@ import psycopg
 from ops.settings import Settings
 from storage.warehouse import connect
 
-LAYER_TABLES = (
-    ("dwd", "order_item"),
-    ("dws", "dws_marketplace_daily"),
-    ("ads", "ads_marketplace_sales_trend"),
-    ("ads", "churn_scores"),
-)
+LAYER_SCHEMAS = ("dwd", "dws", "ads")
 CHURN_MODEL = "mercator_churn"
+# One line per operator screen: what needs acting on at the newest day each board has.
+BOARD_QUERIES = {
+    "shops below the SPS red line (P0)": (
+        "select count(*) filter (where risk_tier = 'P0'), max(ds) from ads.ads_shop_sps_risk"
+        " where ds = (select max(ds) from ads.ads_shop_sps_risk)"
+    ),
+    "ad campaign-hours to pause": (
+        "select count(*) filter (where should_pause), max(ds) from ads.ads_ad_circuit_breaker"
+        " where ds = (select max(ds) from ads.ads_ad_circuit_breaker)"
+    ),
+    "SKU alerts (push / high return / low margin)": (
+        "select count(*) filter (where primary_alert <> 'none'), max(as_of_ds) from ads.ads_sku_alerts"
+        " where as_of_ds = (select max(as_of_ds) from ads.ads_sku_alerts)"
+    ),
+    "customers past their churn warning": (
+        "select count(*) filter (where is_churn_warning), max(as_of_ds) from ads.ads_customer_value"
+    ),
+    "source-days not reconciling": (
+        "select count(*) filter (where not is_ok), max(ds) from ads.ads_reconciliation"
+    ),
+}
 
 
 @dataclass(frozen=True)
 class DemoSummary:
     row_counts: dict[str, int]
+    boards: dict[str, tuple[int, object]]
     mart_rows: list[tuple]
     mart_columns: list[str]
     champion_version: str | None
@@ -28,17 +46,32 @@ class DemoSummary:
 
 
 def layer_row_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Rows of every table (not the staging views) in the DWD, DWS and ADS schemas."""
+    tables = conn.execute(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_schema = any(%s) and table_type = 'BASE TABLE' order by 1, 2",
+        (list(LAYER_SCHEMAS),),
+    ).fetchall()
     counts: dict[str, int] = {}
-    for schema, table in LAYER_TABLES:
-        exists = conn.execute("select to_regclass(%s)", (f"{schema}.{table}",)).fetchone()[0]
-        if exists is None:
-            counts[f"{schema}.{table}"] = 0
-            continue
+    for schema, table in sorted(tables, key=lambda t: (LAYER_SCHEMAS.index(t[0]), t[1])):
         query = psycopg.sql.SQL("select count(*) from {}.{}").format(
             psycopg.sql.Identifier(schema), psycopg.sql.Identifier(table)
         )
         counts[f"{schema}.{table}"] = conn.execute(query).fetchone()[0]
     return counts
+
+
+def operator_boards(conn: psycopg.Connection) -> dict[str, tuple[int, object]]:
+    """(count, as-of day) per board; a board whose mart is missing is left out rather than failing."""
+    boards: dict[str, tuple[int, object]] = {}
+    for label, query in BOARD_QUERIES.items():
+        try:
+            with conn.transaction():
+                count, day = conn.execute(query).fetchone()
+        except psycopg.errors.UndefinedTable:
+            continue
+        boards[label] = (count or 0, day)
+    return boards
 
 
 def champion(settings: Settings) -> tuple[str | None, dict[str, float]]:
@@ -58,6 +91,7 @@ def champion(settings: Settings) -> tuple[str | None, dict[str, float]]:
 def collect(settings: Settings) -> DemoSummary:
     with connect(settings) as conn:
         counts = layer_row_counts(conn)
+        boards = operator_boards(conn)
         cursor = conn.execute(
             "select marketplace, ds, gmv, orders, aov, gmv_7d_avg, gmv_wow_change_pct "
             "from ads.ads_marketplace_sales_trend order by ds desc, marketplace limit 6"
@@ -65,12 +99,14 @@ def collect(settings: Settings) -> DemoSummary:
         rows = cursor.fetchall()
         columns = [c.name for c in cursor.description]
     version, metrics = champion(settings)
-    return DemoSummary(counts, rows, columns, version, metrics)
+    return DemoSummary(counts, boards, rows, columns, version, metrics)
 
 
 def render(summary: DemoSummary, settings: Settings) -> str:
     lines = ["", "Mercator demo summary", "=====================", "", "Rows per layer:"]
-    lines += [f"  {name:<36} {count:>10,}" for name, count in summary.row_counts.items()]
+    lines += [f"  {name:<40} {count:>10,}" for name, count in summary.row_counts.items()]
+    lines += ["", "Operator boards (newest day of each):"]
+    lines += [f"  {label:<46} {count:>6,}  ({day})" for label, (count, day) in summary.boards.items()]
     lines += ["", "ads.ads_marketplace_sales_trend (latest rows):", "  " + " | ".join(summary.mart_columns)]
     lines += ["  " + " | ".join(str(value) for value in row) for row in summary.mart_rows]
     lines += ["", f"Churn model: {CHURN_MODEL} champion version {summary.champion_version or 'none'}"]
