@@ -33,7 +33,7 @@ CATALOG_ITEM = Endpoint(
     primary_key=("asin", "marketplaceId"),
     cursor_field="lastUpdatedDate",
     schema=RecordSchema(
-        version=1,
+        version=2,  # 2: unitCost, fulfillmentChannel, isSample
         fields={
             "asin": text(),
             "marketplaceId": text(),
@@ -47,6 +47,9 @@ CATALOG_ITEM = Endpoint(
                 releaseDate=day().optional().or_null(),
             ),
             "listPrice": money().optional().or_null(),
+            "unitCost": money().optional().or_null(),
+            "fulfillmentChannel": text().optional().or_null(),
+            "isSample": boolean().optional().or_null(),
             "listingQuality": obj(
                 imageCount=integer(minimum=0),
                 bulletPointCount=integer(minimum=0),

@@ -23,6 +23,10 @@ byte-identically. The rows to write are materialised (local checkpoint) before a
 because the job reads the table it overwrites. The first version the lake sees of a listing is its first
 change after ingestion started; earlier history is unknown (no snapshot bootstrap).
 
+The landed ``unit_cost`` (currency ``unit_cost_currency``), ``fulfillment_channel`` (fba, fbm,
+drop_ship) and ``is_sample`` are part of the versioned listing, so a mart can cost a sale with the
+version in force on its purchase day.
+
 Loading: the run returns every partition it rewrote; ``storage.loader.load_dwd_partitions`` mirrors each
 one in its own transaction (ops.pipeline passes them all).
 ``python -m spark_jobs.catalog_item --ds 2025-11-05`` or ``run_catalog_item(spark, settings, ds)``.
@@ -55,6 +59,7 @@ from spark_jobs.schemas import PARTITION_COLUMN
 from storage.lake import Lake
 
 LISTING = ("asin", "marketplace_id")
+FULFILLMENT_CHANNELS = ("fba", "fbm", "drop_ship")  # served FBA / FBM / DROP_SHIP, lower-cased like enums
 VALID_FROM, VALID_TO, IS_CURRENT = "valid_from", "valid_to", "is_current"
 
 
@@ -146,6 +151,21 @@ SPEC = EntitySpec(
         Field("releaseDate", DATE, required=False, path="summaries.releaseDate", column="release_date"),
         Field("listPrice", "decimal(12,2)", required=False, path="listPrice.amount", column="list_price"),
         Field("currencyCode", CURRENCY, required=False, path="listPrice.currencyCode", column="currency"),
+        Field("unitCost", "decimal(12,2)", required=False, path="unitCost.amount", column="unit_cost"),
+        Field(
+            "unitCostCurrency",
+            CURRENCY,
+            required=False,
+            path="unitCost.currencyCode",
+            column="unit_cost_currency",
+        ),
+        Field(
+            "fulfillmentChannel",
+            required=False,
+            column="fulfillment_channel",
+            enum=FULFILLMENT_CHANNELS,
+        ),
+        Field("isSample", BOOLEAN, required=False, column="is_sample"),
         Field("imageCount", INTEGER, required=False, path="listingQuality.imageCount", column="image_count"),
         Field(
             "bulletPointCount",
@@ -173,6 +193,11 @@ SPEC = EntitySpec(
         Check(
             "list price is negative", lambda: F.col("_t_list_price").isNull() | (F.col("_t_list_price") >= 0)
         ),
+        Check(
+            "unit cost without currency",
+            lambda: F.col("_t_unit_cost").isNull() | F.col("_t_unit_cost_currency").isNotNull(),
+        ),
+        Check("unit cost is negative", lambda: F.col("_t_unit_cost").isNull() | (F.col("_t_unit_cost") >= 0)),
     ),
     key=LISTING,
     partition_by=VALID_FROM,

@@ -1,6 +1,8 @@
 """Product-side endpoints: catalog items, ASIN daily metrics and reviews, plus their evaluation truth.
 
-All three use the Catalog Items 2022-04-01 envelope (``numberOfResults``, ``pagination.nextToken``, a list)
+Catalog items carry each listing's landed ``unitCost``, ``fulfillmentChannel`` and ``isSample``; the
+planted low-margin ASINs are served at ``/_truth/asin-margin``. All three use the Catalog Items
+2022-04-01 envelope (``numberOfResults``, ``pagination.nextToken``, a list)
 and ``marketplaceIds`` / ``pageToken`` / ``pageSize`` parameters; auth, limits and faults come from
 ``paging``.
 """
@@ -26,7 +28,13 @@ from connectors.sandbox.paging import (
     parse_marketplaces,
     parse_time,
 )
-from connectors.sandbox.products import CALENDAR_END, HISTORY_START
+from connectors.sandbox.products import (
+    CALENDAR_END,
+    FULFILLMENT_CHANNELS,
+    HISTORY_START,
+    low_margin_rule_applies,
+    products,
+)
 from connectors.sandbox.profiles import get_profile
 from connectors.sandbox.reviews import reviews_between
 
@@ -181,6 +189,23 @@ def mount_product_endpoints(app: FastAPI, config: SandboxConfig) -> dict[str, Pa
         frame = frame[frame["marketplace_id"].isin(window["marketplaceIds"])]
         return orjson.loads(frame.to_json(orient="records"))
 
+    def margin_truth(query: Mapping[str, str]) -> object:
+        """Per ASIN: the cost ratio, the planted low-margin flag, channel, sample flag, rule eligibility."""
+        p = products(config.seed, config.profile)
+        eligible = low_margin_rule_applies(p)
+        return [
+            {
+                "asin": asin,
+                "cost_ratio": round(float(p.cost_ratio[i]), 4),
+                "is_low_margin": bool(p.low_margin[i]),
+                "fulfillment_channel": FULFILLMENT_CHANNELS[int(p.fulfillment[i])],
+                "is_sample": bool(p.is_sample[i]),
+                "low_margin_rule_applies": bool(eligible[i]),
+            }
+            for i, asin in enumerate(p.asin)
+        ]
+
     mount_truth(app, "/_truth/asin-momentum", momentum_truth)
+    mount_truth(app, "/_truth/asin-margin", margin_truth)
     mount_truth(app, "/_truth/review-causes", cause_truth)
     return endpoints

@@ -2,6 +2,8 @@
 
 A listing changes a few times over the calendar (price, title, images, a pre-breakout upgrade), each change
 a new version with its ``lastUpdatedDate``, so a DWD can keep the history of a slowly changing dimension.
+Each record also carries the landed ``unitCost`` (same currency as ``listPrice``), the
+``fulfillmentChannel`` (FBA / FBM / DROP_SHIP) and ``isSample`` (see ``products``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,29 @@ from datetime import date
 
 from connectors.sandbox.orders import iso_z, money
 from connectors.sandbox.population import catalog
-from connectors.sandbox.products import BRANDS, TAXONOMY, Listing, listing_as_of, products
+from connectors.sandbox.products import (
+    BRANDS,
+    FULFILLMENT_CHANNELS,
+    TAXONOMY,
+    Listing,
+    listing_as_of,
+    products,
+    unit_cost_cents,
+)
 from connectors.sandbox.profiles import Marketplace, get_profile
 
 
 def _record(
-    asin: str, mp: Marketplace, listing: Listing, leaf: int, brand: int, launch: str, cents: int
+    asin: str,
+    mp: Marketplace,
+    listing: Listing,
+    leaf: int,
+    brand: int,
+    launch: str,
+    cents: int,
+    cost_cents: int,
+    channel: str,
+    is_sample: bool,
 ) -> dict:
     top, sub, _nouns, _parts = TAXONOMY[leaf]
     return {
@@ -35,6 +54,9 @@ def _record(
             "amount": money(int(cents * listing.price_factor) // 100 * 100 + 99),
             "currencyCode": mp.currency,
         },
+        "unitCost": {"amount": money(cost_cents), "currencyCode": mp.currency},
+        "fulfillmentChannel": channel,
+        "isSample": is_sample,
         "listingQuality": {
             "imageCount": listing.image_count,
             "bulletPointCount": listing.bullet_count,
@@ -59,6 +81,7 @@ def catalog_versions(
     p = products(seed, profile_name)
     cat = catalog(seed, profile_name)
     wanted = set(marketplace_ids) if marketplace_ids is not None else None
+    costs = unit_cost_cents(p, cat.price_cents)
     keyed = []
     for i, asin in enumerate(p.asin):
         listing = listing_as_of(p, i, before - 1)
@@ -68,7 +91,16 @@ def catalog_versions(
         for j, mp in enumerate(profile.marketplaces):
             if wanted is None or mp.marketplace_id in wanted:
                 record = _record(
-                    asin, mp, listing, int(p.leaf[i]), int(p.brand[i]), launch, int(cat.price_cents[j, i])
+                    asin,
+                    mp,
+                    listing,
+                    int(p.leaf[i]),
+                    int(p.brand[i]),
+                    launch,
+                    int(cat.price_cents[j, i]),
+                    int(costs[j, i]),
+                    FULFILLMENT_CHANNELS[int(p.fulfillment[i])],
+                    bool(p.is_sample[i]),
                 )
                 keyed.append((listing.updated_at, asin, mp.marketplace_id, record))
     keyed.sort(key=lambda k: k[:3])

@@ -10,6 +10,10 @@ The generative story (parameters are the module constants):
   a price cut before B (for most), and a listing upgrade before B (for some). Every ASIN also has a smooth
   sinusoidal drift in demand, which moves ranks without predicting a breakout (so trend-following alone
   is not the oracle).
+- Every ASIN has a landed unit cost, a constant share of its launch list price per marketplace: a
+  Beta-shaped ratio (``COST_RATIO``) for most, and a high ratio (``LOW_MARGIN_RATIO``) for a planted
+  ``LOW_MARGIN_SHARE`` (``low_margin``: the truth a low-margin alert should find), plus a fulfillment
+  channel (FBA / FBM / DROP_SHIP) and a sample flag (samples and drop-ship listings are outside that rule).
 Everything is a pure function of (seed, profile) from its own random stream, cached once; per-day values
 (``momentum``, ``drift``) are closed forms, so any day can be computed alone.
 """
@@ -36,10 +40,17 @@ STREAM_LISTING = 22
 STREAM_MOMENTUM = 23
 STREAM_QUALITY = 24
 STREAM_EDITS = 25
+STREAM_COST = 26
 
 BREAKOUT_BASE = 0.10  # plus up to 0.12 for a perfect listing and 0.08 for a calendar launch
 NEW_LAUNCH_SHARE = 0.20
 DEFECTIVE_BASE = 0.04
+COST_RATIO = (0.15, 0.35, 2.0, 5.0)  # unit cost / list price = lo + span * Beta(a, b): margin ~50-85%
+LOW_MARGIN_SHARE = 0.08
+LOW_MARGIN_RATIO = (0.72, 0.88)  # uniform: margin 12-28%, below the 35% alert line even after a 10% raise
+FULFILLMENT_CHANNELS = ("FBA", "FBM", "DROP_SHIP")
+FULFILLMENT_SHARES = (0.75, 0.17, 0.08)
+SAMPLE_SHARE = 0.03
 
 TAXONOMY: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
@@ -192,6 +203,10 @@ class Products:
     drift_period: np.ndarray
     drift_phase: np.ndarray
     edits: tuple[tuple[Edit, ...], ...]
+    cost_ratio: np.ndarray  # landed unit cost / launch list price (constant over the calendar)
+    low_margin: np.ndarray  # planted: high cost ratio (truth for the low-margin alert)
+    fulfillment: np.ndarray  # index into FULFILLMENT_CHANNELS
+    is_sample: np.ndarray
 
     def listing_score(self) -> np.ndarray:
         """Observable listing quality at launch in [0, 1] (images, bullets, A+ content)."""
@@ -291,6 +306,15 @@ def products(seed: int, profile_name: str = "small") -> Products:
                 items.append(Edit(_epoch(d) + 3_600 * int(upgrade_lead[i]), EDIT_UPGRADE, 1.0))
         edits.append(tuple(sorted(items, key=lambda e: e.at)))
 
+    cost = _rng(seed, STREAM_COST)
+    low_margin = cost.random(n) < LOW_MARGIN_SHARE
+    lo, span, a, b = COST_RATIO
+    cost_ratio = np.where(
+        low_margin, cost.uniform(*LOW_MARGIN_RATIO, size=n), lo + span * cost.beta(a, b, size=n)
+    )
+    fulfillment = cost.choice(len(FULFILLMENT_CHANNELS), size=n, p=FULFILLMENT_SHARES)
+    is_sample = cost.random(n) < SAMPLE_SHARE
+
     return Products(
         asin=cat.asin,
         leaf=leaf,
@@ -316,7 +340,21 @@ def products(seed: int, profile_name: str = "small") -> Products:
         drift_period=drift_period,
         drift_phase=drift_phase,
         edits=tuple(edits),
+        cost_ratio=cost_ratio,
+        low_margin=low_margin,
+        fulfillment=fulfillment,
+        is_sample=is_sample,
     )
+
+
+def low_margin_rule_applies(p: Products) -> np.ndarray:
+    """ASINs the low-margin rule judges: not samples and not drop-shipped."""
+    return ~p.is_sample & (p.fulfillment != FULFILLMENT_CHANNELS.index("DROP_SHIP"))
+
+
+def unit_cost_cents(p: Products, list_price_cents: np.ndarray) -> np.ndarray:
+    """Landed unit cost (n_marketplaces, n_asins) from launch list prices of the same shape."""
+    return np.round(list_price_cents * p.cost_ratio[None, :]).astype(np.int64)
 
 
 def _fade(p: Products, ordinal: float) -> np.ndarray:

@@ -26,9 +26,21 @@ create table if not exists dwd.catalog_item (
     has_aplus_content  boolean,
     title_length       integer,
     ds                 date           not null,
+    -- landed unit cost, fulfillment channel and sample flag of the version (catalog schema v2)
+    unit_cost          numeric(12, 2),
+    unit_cost_currency char(3),
+    fulfillment_channel text,
+    is_sample          boolean,
     primary key (ds, asin, marketplace_id),
     check (valid_to is null or valid_to > valid_from),
-    check (is_current = (valid_to is null))
+    check (is_current = (valid_to is null)),
+    check (unit_cost is null or unit_cost >= 0),
+    check (fulfillment_channel is null or fulfillment_channel in ('fba', 'fbm', 'drop_ship'))
 );
+-- warehouses created before the cost columns: add them in place
+alter table dwd.catalog_item add column if not exists unit_cost numeric(12, 2);
+alter table dwd.catalog_item add column if not exists unit_cost_currency char(3);
+alter table dwd.catalog_item add column if not exists fulfillment_channel text;
+alter table dwd.catalog_item add column if not exists is_sample boolean;
 create index if not exists catalog_item_listing_idx on dwd.catalog_item (asin, marketplace_id, valid_from);
 create index if not exists catalog_item_current_idx on dwd.catalog_item (asin, marketplace_id) where is_current;

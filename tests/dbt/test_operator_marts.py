@@ -26,8 +26,10 @@ import yaml
 
 from connectors.sandbox.ads import campaign_hours
 from connectors.sandbox.calendar import calendar_days
+from connectors.sandbox.catalog_items import catalog_versions
 from connectors.sandbox.logistics import shipments_for_day
 from connectors.sandbox.orders import orders_for_day
+from connectors.sandbox.products import low_margin_rule_applies, products
 from connectors.sandbox.refunds import refunds_between
 from connectors.sandbox.shop_health import shop_health_records
 from connectors.sandbox.truth import asin_latent_truth
@@ -461,6 +463,44 @@ def refund_rows() -> list[tuple]:
     return rows
 
 
+CATALOG_COLUMNS = [
+    "asin",
+    "marketplace_id",
+    "version",
+    "valid_from",
+    "valid_to",
+    "is_current",
+    "item_name",
+    "list_price",
+    "currency",
+    "unit_cost",
+    "unit_cost_currency",
+    "fulfillment_channel",
+    "is_sample",
+    "ds",
+]
+
+
+def catalog_rows(versions: list[tuple]) -> list[tuple]:
+    """SCD2 rows from (asin, valid_from, list price, unit cost, channel, is_sample), contiguous per ASIN."""
+    rows = []
+    for n, (asin, start, price, cost, channel, sample) in enumerate(versions):
+        later = [v[1] for v in versions[n + 1 :] if v[0] == asin]
+        end = later[0] if later else None
+        ids = (asin, US, n, start, end, end is None, f"{asin} title", Decimal(price), "USD")
+        rows.append((*ids, Decimal(cost), "USD", channel, sample, start.date()))
+    return rows
+
+
+# A1's cost rises on Aug 8 at noon: Aug 8's units are costed at 7.00 (the version in force at day end);
+# A2 is drop-shipped (margin shown, no low-margin verdict); B1 has no catalog row (margin unknown).
+CATALOG = [
+    ("A1", datetime(2025, 8, 1, 10, tzinfo=UTC), "19.99", "5.00", "fba", False),
+    ("A1", datetime(2025, 8, 8, 12, tzinfo=UTC), "19.99", "7.00", "fba", False),
+    ("A2", datetime(2025, 8, 1, 10, tzinfo=UTC), "29.99", "27.00", "drop_ship", False),
+]
+
+
 @pytest.fixture(scope="module")
 def wh(settings: Settings) -> Settings:
     own = own_database(settings, "mercator_dbt_operator_tests")
@@ -472,6 +512,7 @@ def wh(settings: Settings) -> Settings:
     copy_rows(own, "tracking_event", EVENT_COLUMNS, EVENTS)
     copy_rows(own, "review", REVIEW_COLUMNS, review_rows())
     copy_rows(own, "refund", REFUND_COLUMNS, refund_rows())
+    copy_rows(own, "catalog_item", CATALOG_COLUMNS, catalog_rows(CATALOG))
     return own
 
 
@@ -612,6 +653,37 @@ def test_sku_alerts_return_rate_from_refunds(wh: Settings, first_build: DbtRunRe
         "high_return",
     )
     assert (a2["items"], a2["returned_items"], a2["return_rate"], a2["is_high_return"]) == (1, 0, 0, False)
+
+
+def test_sku_alerts_gross_margin_from_the_scd2_catalog(wh: Settings, first_build: DbtRunResult) -> None:
+    """A1 sold 7 units for 67.00 on Aug 8; its cost went 5.00 -> 7.00 at noon that day, so COGS is
+    7 x 7.00 = 49.00 and the margin 18 / 67 = 26.87% < 35%: low margin (high return still ranks first).
+    A2 (1 unit, 30.00, cost 27.00) has a 10% margin but is drop-shipped: no low-margin verdict."""
+    rows = {r["asin"]: r for r in fetch(wh, "select * from ads.ads_sku_alerts")}
+    a1, a2 = rows["A1"], rows["A2"]
+    assert (a1["units"], a1["gmv"], a1["cogs"], a1["gross_margin_rate"]) == (
+        7,
+        Decimal("67.00"),
+        Decimal("49.00"),
+        Decimal("0.2687"),
+    )
+    assert (a1["fulfillment_channel"], a1["is_sample"], a1["is_low_margin"], a1["primary_alert"]) == (
+        "fba",
+        False,
+        True,
+        "high_return",
+    )
+    assert (a2["units"], a2["gmv"], a2["cogs"], a2["gross_margin_rate"]) == (
+        1,
+        Decimal("30.00"),
+        Decimal("27.00"),
+        Decimal("0.1000"),
+    )
+    assert (a2["fulfillment_channel"], a2["is_low_margin"], a2["primary_alert"]) == (
+        "drop_ship",
+        None,
+        "none",
+    )
 
 
 def test_channel_kpis(wh: Settings, first_build: DbtRunResult) -> None:
@@ -1079,12 +1151,43 @@ def sandbox_refund_rows(first: date, last: date) -> list[tuple]:
     return rows
 
 
+def _epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def sandbox_catalog_rows(days: list[date]) -> list[tuple]:
+    """The served catalog as SCD2 rows: every listing as of the window's start (a bootstrap snapshot),
+    then each day's changed versions (what the connector lands and spark_jobs.catalog_item versions)."""
+    served = catalog_versions(SEED, None, _epoch(days[0]))
+    for day in days:
+        served += catalog_versions(SEED, _epoch(day), _epoch(day + timedelta(days=1)))
+    listings: dict[tuple[str, str], list[dict]] = {}
+    for r in served:
+        listings.setdefault((r["asin"], r["marketplaceId"]), []).append(r)
+    rows = []
+    for (asin, mp), versions in listings.items():
+        versions.sort(key=lambda r: r["lastUpdatedDate"])
+        starts = [iso(r["lastUpdatedDate"]) for r in versions]
+        for r, start, end in zip(versions, starts, [*starts[1:], None], strict=True):
+            price, cost = r["listPrice"], r["unitCost"]
+            ids = (asin, mp, r["version"], start, end, end is None, r["summaries"]["itemName"])
+            money = (
+                Decimal(price["amount"]),
+                price["currencyCode"],
+                Decimal(cost["amount"]),
+                cost["currencyCode"],
+            )
+            rows.append((*ids, *money, r["fulfillmentChannel"].lower(), r["isSample"], start.date()))
+    return rows
+
+
 @pytest.fixture(scope="module")
 def refund_world(settings: Settings) -> Settings:
     """45 days of sandbox orders and the refunds posted over them, built up to ads_sku_alerts."""
     own = own_database(settings, "mercator_dbt_operator_refunds")
     copy_rows(own, "order_item", ORDER_COLUMNS, sandbox_order_item_rows(ALERT_DAYS))
     copy_rows(own, "refund", REFUND_COLUMNS, sandbox_refund_rows(ALERT_DAYS[0], ALERT_AS_OF))
+    copy_rows(own, "catalog_item", CATALOG_COLUMNS, sandbox_catalog_rows(ALERT_DAYS))
     selection = ["--select", "+ads_sku_alerts", "--indirect-selection", "cautious"]  # only its own tests
     result = run_dbt(own, ["build", "--full-refresh", *selection])
     assert not result.failed
@@ -1112,3 +1215,34 @@ def test_high_return_alert_finds_the_defective_products(refund_world: Settings) 
     assert all(r["is_high_return"] == (r["return_rate"] > Decimal("0.3")) for r in judged)
     assert precision >= 0.6 > 5 * base_rate / 2  # most alerts are real defects, far above chance
     assert recall >= 0.25  # the rule is strict: defective ASINs return ~25-30%, near the 30% line
+
+
+def test_low_margin_alert_finds_the_planted_low_margin_products(refund_world: Settings) -> None:
+    """The sandbox plants about 8% of ASINs with a landed cost of 72-88% of the launch list price
+    (margins 12-28%), the rest 15-50% (margins 50-85%). Among ASIN-marketplaces the rule judges (not
+    samples, not drop-ship, costed), the planted ones are the positives: precision and recall are
+    printed and held to floors (price edits and discounts move a few across the 35% line); samples and
+    drop-ship listings never get a verdict."""
+    rows = fetch(
+        refund_world,
+        "select asin, gross_margin_rate, is_low_margin, is_sample, fulfillment_channel"
+        " from ads.ads_sku_alerts",
+    )
+    p = products(SEED, "small")
+    planted = {a for a, low in zip(p.asin, p.low_margin, strict=True) if low}
+    eligible = {a for a, ok in zip(p.asin, low_margin_rule_applies(p), strict=True) if ok}
+    judged = [r for r in rows if r["is_low_margin"] is not None]
+    excluded = [r for r in rows if r["asin"] not in eligible]
+    assert all(r["is_low_margin"] is None and r["gross_margin_rate"] is not None for r in excluded)
+    assert {r["asin"] for r in judged} == eligible & {r["asin"] for r in rows}  # every eligible row costed
+    flagged = [r for r in judged if r["is_low_margin"]]
+    positives = [r for r in judged if r["asin"] in planted]
+    hits = [r for r in flagged if r["asin"] in planted]
+    precision, recall = len(hits) / len(flagged), len(hits) / len(positives)
+    print(
+        f"\nlow-margin alert as of {ALERT_AS_OF}: {len(flagged)} flagged of {len(judged)} judged "
+        f"ASIN-marketplaces ({len(excluded)} samples/drop-ship excluded), {len(positives)} planted; "
+        f"precision {precision:.2f}, recall {recall:.2f}, base rate {len(positives) / len(judged):.2f}"
+    )
+    assert all(r["is_low_margin"] == (r["gross_margin_rate"] < Decimal("0.35")) for r in judged)
+    assert precision >= 0.9 and recall >= 0.9

@@ -32,7 +32,9 @@ def _ts(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _listing(asin: str, updated: str, version: int, title: str, price: str = "19.99") -> dict[str, Any]:
+def _listing(
+    asin: str, updated: str, version: int, title: str, price: str = "19.99", cost: str = "6.40"
+) -> dict[str, Any]:
     return {
         "asin": asin,
         "marketplaceId": US,
@@ -46,6 +48,9 @@ def _listing(asin: str, updated: str, version: int, title: str, price: str = "19
             "releaseDate": "2025-01-15",
         },
         "listPrice": {"amount": price, "currencyCode": "USD"},
+        "unitCost": {"amount": cost, "currencyCode": "USD"},
+        "fulfillmentChannel": "FBA",
+        "isSample": False,
         "listingQuality": {
             "imageCount": 5,
             "bulletPointCount": 4,
@@ -58,8 +63,15 @@ def _listing(asin: str, updated: str, version: int, title: str, price: str = "19
 A0 = _listing("B0AAAAAAA1", "2025-10-11T09:00:00Z", 0, "Spatula")
 A1_EARLY = _listing("B0AAAAAAA1", "2025-10-12T08:00:00Z", 1, "Spatula, silicone")
 A1 = _listing("B0AAAAAAA1", "2025-10-12T10:00:00Z", 2, "Spatula, silicone, heat proof", price="17.99")
-A2 = _listing("B0AAAAAAA1", "2025-10-13T11:00:00Z", 3, "Spatula Pro", price="21.99")
-B0 = _listing("B0BBBBBBB2", "2025-10-11T15:00:00Z", 0, "Whisk")
+A2 = {
+    **_listing("B0AAAAAAA1", "2025-10-13T11:00:00Z", 3, "Spatula Pro", price="21.99", cost="15.10"),
+    "fulfillmentChannel": "DROP_SHIP",  # a new supplier ships it: cost and channel are versioned too
+}
+B0 = {  # a schema-v1 record: no cost, channel or sample flag (nullable)
+    k: v
+    for k, v in _listing("B0BBBBBBB2", "2025-10-11T15:00:00Z", 0, "Whisk").items()
+    if k not in ("unitCost", "fulfillmentChannel", "isSample")
+}
 ODS = {D1: [A0, B0], D2: [A1, A1_EARLY, A1], D3: [A2]}  # D2: a duplicate and an earlier same-day change
 
 
@@ -97,12 +109,20 @@ def test_two_changes_give_three_contiguous_versions_and_order_does_not_matter(sp
         ("Spatula, silicone, heat proof", 2, Decimal("17.99")),  # the day's latest change wins
         ("Spatula Pro", 3, Decimal("21.99")),
     ]
+    assert [
+        (r["unit_cost"], r["unit_cost_currency"], r["fulfillment_channel"], r["is_sample"]) for r in history
+    ] == [
+        (Decimal("6.40"), "USD", "fba", False),
+        (Decimal("6.40"), "USD", "fba", False),
+        (Decimal("15.10"), "USD", "drop_ship", False),
+    ]
     assert [r["valid_from"] for r in history] == [_ts(x["lastUpdatedDate"]) for x in (A0, A1, A2)]
     assert [r["valid_to"] for r in history] == [_ts(A1["lastUpdatedDate"]), _ts(A2["lastUpdatedDate"]), None]
     assert [r["is_current"] for r in history] == [False, False, True]
     assert [r["ds"] for r in history] == [D1, D2, D3]
     whisk = [r for r in rows if r["asin"] == B0["asin"]]
     assert [(r["valid_to"], r["is_current"]) for r in whisk] == [(None, True)]
+    assert [(r["unit_cost"], r["fulfillment_channel"], r["is_sample"]) for r in whisk] == [(None, None, None)]
     assert history[0]["category_path"] == '["Home & Kitchen","Kitchen Utensils"]'
 
     # A late day: D3 runs before D2. D2 then lands between, closing D1's version and closed by D3's.
@@ -142,7 +162,8 @@ def test_loaded_versions_answer_what_a_listing_looked_like_on_a_day(spark, setti
         pg = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
         as_of = {
             day: conn.execute(
-                "select item_name from dwd.catalog_item where asin = %s and marketplace_id = %s"
+                "select item_name, unit_cost, fulfillment_channel from dwd.catalog_item"
+                " where asin = %s and marketplace_id = %s"
                 " and valid_from <= %s and (valid_to is null or %s < valid_to)",
                 (A0["asin"], US, day + timedelta(days=1), day + timedelta(days=1)),
             ).fetchall()
@@ -151,9 +172,9 @@ def test_loaded_versions_answer_what_a_listing_looked_like_on_a_day(spark, setti
     assert pg == sorted(parquet, key=lambda r: (r["ds"], r["asin"], r["marketplace_id"]))
     assert as_of == {
         D1 - timedelta(days=1): [],  # not listed yet
-        D1: [("Spatula",)],
-        D2: [("Spatula, silicone, heat proof",)],
-        D3: [("Spatula Pro",)],
+        D1: [("Spatula", Decimal("6.40"), "fba")],
+        D2: [("Spatula, silicone, heat proof", Decimal("6.40"), "fba")],
+        D3: [("Spatula Pro", Decimal("15.10"), "drop_ship")],
     }
 
 
@@ -183,6 +204,16 @@ def test_sandbox_days_build_a_history_with_one_current_version_per_listing(spark
             record["summaries"]["itemName"],
         )
         assert (row["list_price"], row["currency"]) == (Decimal(price["amount"]), price["currencyCode"])
+        cost = record["unitCost"]
+        assert (row["unit_cost"], row["unit_cost_currency"]) == (
+            Decimal(cost["amount"]),
+            cost["currencyCode"],
+        )
+        assert (row["fulfillment_channel"], row["is_sample"]) == (
+            record["fulfillmentChannel"].lower(),  # an enum: DWD keeps it lower-case
+            record["isSample"],
+        )
+        assert 0 < row["unit_cost"] < row["list_price"] * Decimal("1.5")
     listings: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in sorted(rows, key=lambda r: r["valid_from"]):
         listings.setdefault((row["asin"], row["marketplace_id"]), []).append(row)

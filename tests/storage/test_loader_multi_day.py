@@ -88,6 +88,10 @@ def _catalog_version(valid_to: datetime | None, is_current: bool) -> pa.Table:
             "bullet_point_count": pa.array([None], pa.int32()),
             "has_aplus_content": pa.array([None], pa.bool_()),
             "title_length": pa.array([None], pa.int32()),
+            "unit_cost": pa.array([None], pa.decimal128(12, 2)),
+            "unit_cost_currency": pa.array([None], pa.string()),
+            "fulfillment_channel": pa.array([None], pa.string()),
+            "is_sample": pa.array([None], pa.bool_()),
         }
     )
 

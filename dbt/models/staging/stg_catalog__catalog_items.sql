@@ -21,10 +21,13 @@ renamed as (
         category,
         category_path,
         currency::text as currency,
+        unit_cost_currency::text as unit_cost_currency,
+        fulfillment_channel,
 
         ---------- numerics
         version,
         list_price,
+        unit_cost,
         image_count,
         bullet_point_count,
         title_length,
@@ -32,6 +35,7 @@ renamed as (
         ---------- booleans
         is_current,
         has_aplus_content,
+        is_sample,
 
         ---------- timestamps
         valid_from,
