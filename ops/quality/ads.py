@@ -90,8 +90,8 @@ MARTS: tuple[MartCheck, ...] = (
     MartCheck("ads.ads_customer_value", drift=(Drift("gmv"), Drift("orders")), fresh_column="as_of_ds"),
     MartCheck("ads.ads_cohort_retention", drift=(Drift("retention_rate"), Drift("cohort_size"))),
     MartCheck("ads.ads_channel_kpis", drift=(Drift("gmv"), Drift("aov"))),
-    # Built from source entities that DWD loads beside the orders chain, so their newest day may land
-    # after dbt ran: no freshness rule until dbt_build waits for build_source_dwd.
+    # Built from the non-order sources, which may have nothing for a day (no campaign ran, no parcel
+    # moved): an absent day is not stale data, so these have no freshness rule.
     MartCheck("ads.ads_shop_sps_risk", drift=(Drift("sps_score"),)),
     MartCheck("ads.ads_ad_circuit_breaker", drift=(Drift("spend"), Drift("roas"))),
     MartCheck("ads.ads_sku_alerts", drift=(Drift("gmv"), Drift("return_rate"))),
