@@ -10,6 +10,7 @@ from every partition of the entity, see :class:`spark_jobs.quality.engine.Suite`
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
@@ -21,11 +22,12 @@ from spark_jobs.quality.engine import Check
 Derive = Callable[[pd.DataFrame], pd.Series]
 
 
-class Rule:
+class Rule(ABC):
     """Base of every rule: the checks it adds, and the columns those checks need computed first."""
 
+    @abstractmethod
     def checks(self) -> tuple[Check, ...]:
-        raise NotImplementedError
+        """The GX checks this rule adds to its entity's suite."""
 
     def derived(self) -> Mapping[str, Derive]:
         return {}
