@@ -231,6 +231,9 @@ class EntityCounts:
     outside_window: int = 0  # lookback entities: latest versions of records older than the window
     ods_partitions: tuple[date, ...] = ()
     partitions: dict[date, int] = field(default_factory=dict)  # DWD partitions written → rows
+    source: str = ""
+    ods_entity: str = ""
+    ods_records: int = 0  # ODS records read: rows_in counts list elements for exploded entities
 
     @property
     def reconciles(self) -> bool:
@@ -239,17 +242,22 @@ class EntityCounts:
         )
 
     def details(self) -> dict[str, Any]:
-        details: dict[str, Any] = {
+        """The run-log details ``ads_reconciliation`` checks: which ODS days and records the run read
+        and which DWD partitions it wrote (a window day missing from ``partitions`` was left empty)."""
+        window_start = self.ods_partitions[0] if self.ods_partitions else self.ds
+        return {
+            "source": self.source,
+            "ods_entity": self.ods_entity,
+            "ods_records": self.ods_records,
+            "ods_partitions": [d.isoformat() for d in self.ods_partitions],
+            "window_start": window_start.isoformat(),
+            "partitions": {d.isoformat(): n for d, n in sorted(self.partitions.items())},
             "duplicates_dropped": self.duplicates_dropped,
+            "outside_window": self.outside_window,
             "rejected_reasons": self.rejected_reasons,
             "reconciles": self.reconciles,
             "seconds": round(self.seconds, 3),
         }
-        if len(self.ods_partitions) > 1 or self.outside_window or set(self.partitions) - {self.ds}:
-            details["outside_window"] = self.outside_window
-            details["ods_partitions"] = [d.isoformat() for d in self.ods_partitions]
-            details["partitions"] = {d.isoformat(): n for d, n in sorted(self.partitions.items())}
-        return details
 
 
 # ---- paths ------------------------------------------------------------------------------------------
@@ -567,6 +575,14 @@ def _log_reject_examples(spec: EntitySpec, classified: DataFrame) -> None:
         )
 
 
+def _starts_record(spec: EntitySpec) -> Column:
+    """True on one row per ODS record (an exploded record's first element), so the run can say how
+    many ODS records it read: what the connector's manifests count."""
+    if not spec.explode:
+        return F.lit(True).alias("_starts_record")
+    return (F.coalesce(F.col(ELEMENT_INDEX), F.lit(0)) == 0).alias("_starts_record")
+
+
 def _tally(rows: list[Any]) -> tuple[Counter[str], Counter[str], dict[date, int]]:
     """Records per fate, rejects per reason and published rows per partition day."""
     by_fate: Counter[str] = Counter()
@@ -614,7 +630,8 @@ def run_entity(spark: SparkSession, settings: Settings, spec: EntitySpec, ds: da
     classified = classify(spec, records, ds, days[0]).persist()
     try:
         pday = F.when(F.col("_fate") == PUBLISHED, _partition_day(spec)).alias("_pday")
-        by_fate, reasons, partitions = _tally(classified.groupBy("_fate", "_reason", pday).count().collect())
+        tallied = classified.groupBy("_fate", "_reason", pday, _starts_record(spec)).count().collect()
+        by_fate, reasons, partitions = _tally(tallied)
         if by_fate[REJECTED]:
             _log_reject_examples(spec, classified)
         _write_quarantine(spark, lake, spec, classified, ds, by_fate[REJECTED])
@@ -624,6 +641,9 @@ def run_entity(spark: SparkSession, settings: Settings, spec: EntitySpec, ds: da
     counts = EntityCounts(
         entity=spec.entity,
         ds=ds,
+        source=spec.source,
+        ods_entity=spec.ods_name,
+        ods_records=sum(row["count"] for row in tallied if row["_starts_record"]),
         rows_in=sum(by_fate.values()),
         rows_out=by_fate[PUBLISHED],
         duplicates_dropped=by_fate[SUPERSEDED],

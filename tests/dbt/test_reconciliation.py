@@ -97,7 +97,9 @@ def build(settings: Settings, select: str = f"+{MODEL}") -> DbtRunResult:
 
 def statuses(settings: Settings) -> Status:
     with connect(settings) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        cur.execute(f"select * from ads.{MODEL} where source_name = 'orders' order by ds")
+        cur.execute(
+            f"select * from ads.{MODEL} where source_name = 'orders' and entity = 'order_item' order by ds"
+        )
         return {row["ds"]: row for row in cur.fetchall()}
 
 
@@ -111,7 +113,7 @@ def clean(wh: Settings, manifests: dict[date, Manifest]) -> Status:
     for name in (
         f"accepted_values_{MODEL}_status__ok__missing_partition__ods_dwd_mismatch__dwd_postgres_mismatch"
         "__postgres_mart_mismatch",
-        f"unique_combination_of_columns_{MODEL}_source_name__ds",
+        f"unique_combination_of_columns_{MODEL}_source_name__entity__ds",
     ):
         assert result.node(name).status == "pass", name
     return statuses(wh)
@@ -136,8 +138,9 @@ def test_a_clean_run_reconciles_at_every_layer(
         assert row["ods_records_received"] == manifests[ds].records_received
         assert row["dwd_run_ds"] == D2  # the D2 run read both ODS days (its look-back window)
         assert row["dwd_partition_rows"] == row["postgres_rows"] == in_postgres[ds] > 0
-        assert row["postgres_gmv"] == row["mart_gmv"] == gmv[ds] > Decimal(0)
-        assert (row["postgres_units"], row["postgres_orders"]) == (row["mart_units"], row["mart_orders"])
+        assert row["postgres_amount"] == row["mart_amount"] == gmv[ds] > Decimal(0)
+        assert row["postgres_count"] == row["mart_count"] > 0  # orders, live and cancelled
+        assert (row["mart_model"], row["mart_mismatched_groups"]) == ("dws_marketplace_daily", 0)
     d2 = clean[D2]
     assert (
         d2["dwd_ods_records_read"]
@@ -193,7 +196,7 @@ def test_a_mart_that_drifted_from_postgres_is_flagged(wh: Settings, clean: Statu
     build(wh, MODEL)  # only the mart: the drifted DWS row stays
     after = statuses(wh)
     assert after[D1]["status"] == "postgres_mart_mismatch"
-    assert after[D1]["mart_gmv"] == after[D1]["postgres_gmv"] + Decimal("0.01")
+    assert after[D1]["mart_amount"] == after[D1]["postgres_amount"] + Decimal("0.01")
     assert after[D1]["mart_mismatched_groups"] == 1
     assert after[D2]["status"] == "ok"
     build(wh)

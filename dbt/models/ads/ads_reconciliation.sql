@@ -1,22 +1,24 @@
 {#
-    Records per order source and day at each layer, and whether they agree. Rules, first match wins,
-    are documented column by column in ads_reconciliation.yml. Everything is read from Postgres:
-    ODS manifests and Spark counts from ops.run_log, DWD rows from dwd.order_item, the mart from
-    dws_marketplace_daily.
+    Records per source, DWD entity and day at each layer, and whether they agree. Rules, first match
+    wins, are documented in ads_reconciliation.yml. Everything is read from Postgres: ODS manifests and
+    Spark counts from ops.run_log, DWD rows from each entity's staging view, the marts from the DWS
+    models that summarise them.
 
-    Incremental by ds like the DWS models: a daily run re-checks the days of its window (the days it
-    rebuilt), so its cost does not grow with history; a build without a window (or --full-refresh)
-    re-checks every day. The run log is small and always read whole.
+    Incremental by ds: a daily run re-checks the days of its window and the days its Spark runs
+    rewrote (macro reconciliation_scope), so its cost does not grow with history; a build without a
+    window (or --full-refresh) re-checks every day. The run log is small and always read whole.
 #}
 {% set api_source = var('reconciliation_api_source', 'orders') %}
+{% set entities = var('reconciled_entities') %}
+{% set in_scope = reconciliation_scope('ds') if is_incremental() else 'true' %}
 {{
     config(
         materialized='incremental',
-        unique_key=['source_name', 'ds'],
+        unique_key=['source_name', 'entity', 'ds'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        indexes=[{'columns': ['source_name', 'ds'], 'unique': true}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
+        indexes=[{'columns': ['source_name', 'entity', 'ds'], 'unique': true}, {'columns': ['ds']}],
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ reconciliation_scope('ds') }}{% endif %}",
     )
 }}
 
@@ -28,45 +30,45 @@ run_log as (
 
 ),
 
-order_items as (
+entity_map as (
 
-    select * from {{ ref('stg_orders__order_items') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
-
-),
-
-marketplace_daily as (
-
-    select * from {{ ref('dws_marketplace_daily') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    -- which DWD entity each ODS entity becomes (var reconciled_entities); a null source = any order source
+    select * from (
+        values
+        {% for e in entities %}
+            ('{{ e.entity }}', {{ "'" ~ e.source ~ "'" if e.source else 'null' }}, '{{ e.ods_entity }}')
+            {{- ',' if not loop.last }}
+        {% endfor %}
+    ) as mapped (entity, source_name, ods_entity)
 
 ),
 
 manifests as (
 
-    -- ODS: the latest manifest of each order source's day
-    select distinct on (source_name, ds)
-        source_name,
-        ds,
-        rows_in as ods_records_received,
-        rows_out as ods_records_landed,
-        rows_rejected as ods_records_quarantined
+    -- ODS: the latest manifest of each source's entity and day
+    select distinct on (run_log.source_name, entity_map.entity, run_log.ds)
+        run_log.source_name,
+        entity_map.entity,
+        run_log.ds,
+        run_log.rows_in as ods_records_received,
+        run_log.rows_out as ods_records_landed,
+        run_log.rows_rejected as ods_records_quarantined
 
     from run_log
+    inner join entity_map
+        on entity_map.ods_entity = run_log.ods_entity
+        and coalesce(entity_map.source_name, run_log.source_name) = run_log.source_name
 
-    where step = 'ingest' and ods_entity = 'order'
+    where run_log.step = 'ingest'
 
-    order by source_name, ds, run_id desc
+    order by run_log.source_name, entity_map.entity, run_log.ds, run_log.run_id desc
 
 ),
 
 dwd_runs as (
 
-    select * from run_log where step = 'spark_dwd' and entity = 'order_item'
+    select * from run_log
+    where step = 'spark_dwd' and entity in (select entity from entity_map) and source_name is not null
 
 ),
 
@@ -75,6 +77,7 @@ run_ods_days as (
     select
         dwd_runs.run_id,
         dwd_runs.source_name,
+        dwd_runs.entity,
         ods_day::date as ods_day
 
     from dwd_runs
@@ -86,154 +89,249 @@ run_balances as (
 
     -- what each run read against what the manifests of its ODS days say now
     select
-        dwd_runs.run_id,
-        max(dwd_runs.ods_records_read) as ods_records_read,
+        run_ods_days.run_id,
         sum(manifests.ods_records_landed) as ods_records_expected,
         count(*) filter (where manifests.ds is null) as ods_days_without_manifest
 
-    from dwd_runs
-    inner join run_ods_days on run_ods_days.run_id = dwd_runs.run_id
+    from run_ods_days
     left join manifests
         on manifests.source_name = run_ods_days.source_name
+        and manifests.entity = run_ods_days.entity
         and manifests.ds = run_ods_days.ods_day
 
-    group by dwd_runs.run_id
+    group by run_ods_days.run_id
 
 ),
 
 day_readers as (
 
     -- the latest Spark run that read each ODS day: the one today's DWD rows come from
-    select distinct on (source_name, ods_day)
+    select distinct on (source_name, entity, ods_day)
         source_name,
+        entity,
         ods_day as ds,
         run_id
 
     from run_ods_days
 
-    order by source_name, ods_day, run_id desc
+    order by source_name, entity, ods_day, run_id desc
 
 ),
 
-run_window_days as (
+run_covered_days as (
 
-    -- a run rebuilds every day of its window: a day it wrote no rows for is left empty
+    -- a run rebuilds every day of its window and every partition it rewrote; a day it wrote no rows
+    -- for is left empty
     select
         dwd_runs.run_id,
         dwd_runs.source_name,
-        window_day::date as ds,
-        coalesce((dwd_runs.partitions ->> to_char(window_day, 'YYYY-MM-DD'))::bigint, 0) as rows_written
+        dwd_runs.entity,
+        covered.day as ds,
+        coalesce((dwd_runs.partitions ->> to_char(covered.day, 'YYYY-MM-DD'))::bigint, 0) as rows_written
 
     from dwd_runs
-    cross join lateral
-        generate_series(dwd_runs.window_start, dwd_runs.ds, interval '1 day') as window_days (window_day)
+    cross join lateral (
+        select window_days.day::date as day
+        from generate_series(dwd_runs.window_start, dwd_runs.ds, interval '1 day') as window_days (day)
+        union
+        select jsonb_object_keys(dwd_runs.partitions)::date
+    ) as covered
 
 ),
 
 dwd_partitions as (
 
-    select distinct on (source_name, ds)
+    select distinct on (source_name, entity, ds)
         source_name,
+        entity,
         ds,
         rows_written as dwd_partition_rows
 
-    from run_window_days
+    from run_covered_days
 
-    order by source_name, ds, run_id desc
+    order by source_name, entity, ds, run_id desc
 
 ),
 
 postgres_days as (
 
-    -- non-API sources prefix their ids with `<source>:` (spark_jobs/channels.py)
+    -- rows per day of each DWD table in Postgres
+    {% for e in entities %}
     select
-        case
-            when order_id like '%:%' then split_part(order_id, ':', 1)
-            else '{{ api_source }}'
-        end as source_name,
+        {% if e.source %}
+        '{{ e.source }}'
+        {% else %}
+        -- non-API order sources prefix their ids with `<source>:` (spark_jobs/channels.py)
+        case when order_id like '%:%' then split_part(order_id, ':', 1) else '{{ api_source }}' end
+        {% endif %} as source_name,
+        '{{ e.entity }}' as entity,
         ds,
         count(*) as postgres_rows
-
-    from order_items
-
-    group by 1, 2
+    from {{ ref(e.staging) }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
 
 ),
 
 postgres_groups as (
 
-    -- the same totals dws_marketplace_daily reports, straight from the items
-    select
-        marketplace,
-        currency,
-        ds,
-        coalesce(sum(item_amount) filter (where not is_cancelled), 0) as gmv,
-        coalesce(sum(quantity) filter (where not is_cancelled), 0) as units,
-        count(distinct order_id) as orders
+    -- per entity, day and marketplace: what its mart should hold, summed from the DWD rows
+    -- (count = orders, snapshots, reviews, refunds, campaign-hours, shop-days or shipments; amount =
+    -- GMV of live items, refunded amount or ad spend). Every order source of a day is compared at once.
+    select 'order_item' as entity, ds, marketplace || ' ' || currency as mart_group,
+        count(distinct order_id) as n, coalesce(sum(item_amount) filter (where not is_cancelled), 0) as amount
+    from {{ ref('stg_orders__order_items') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
 
-    from order_items
+    union all
+    select 'asin_daily_snapshot', ds, marketplace_id, count(*), 0
+    from {{ ref('stg_asin_metrics__asin_daily_snapshots') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
 
-    group by marketplace, currency, ds
+    union all
+    select 'review', ds, marketplace_id, count(*), 0
+    from {{ ref('stg_reviews__reviews') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+
+    union all
+    select 'refund', ds, marketplace_id, count(*), sum(refunded_amount)
+    from {{ ref('stg_finances__refunds') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+
+    union all
+    select 'ad_campaign_hourly', ds, marketplace_id, count(*), sum(spend)
+    from {{ ref('stg_ads__ad_campaign_hours') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+
+    union all
+    select 'shop_health_daily', ds, marketplace_id, count(*), 0
+    from {{ ref('stg_shop_health__shop_health_days') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+
+    union all
+    select 'shipment', ds, marketplace_id, count(*), 0
+    from {{ ref('stg_logistics__shipments') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
 
 ),
 
 mart_groups as (
 
-    select
-        marketplace,
-        currency,
-        ds,
-        sum(gmv) as gmv,
-        sum(units) as units,
-        sum(orders + cancelled_orders) as orders
+    select 'order_item' as entity, ds, marketplace || ' ' || currency as mart_group,
+        sum(orders + cancelled_orders) as n, sum(gmv) as amount
+    from {{ ref('dws_marketplace_daily') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
 
-    from marketplace_daily
+    union all
+    select 'asin_daily_snapshot', ds, marketplace_id, count(*) filter (where has_snapshot), 0
+    from {{ ref('dws_asin_daily') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+    having count(*) filter (where has_snapshot) > 0
 
-    group by marketplace, currency, ds
+    union all
+    select 'review', ds, marketplace_id, sum(reviews), 0
+    from {{ ref('dws_asin_daily') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+    having sum(reviews) > 0
+
+    union all
+    select 'refund', ds, marketplace_id, sum(refunds), sum(refunded_amount)
+    from {{ ref('dws_asin_daily') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+    having sum(refunds) > 0
+
+    union all
+    select 'ad_campaign_hourly', ds, marketplace_id, sum(hours_reported), sum(spend)
+    from {{ ref('dws_ad_campaign_daily') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+
+    union all
+    select 'shop_health_daily', ds, marketplace_id, count(*) filter (where has_health_snapshot), 0
+    from {{ ref('dws_shop_daily') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+    having count(*) filter (where has_health_snapshot) > 0
+
+    union all
+    select 'shipment', ds, marketplace_id, sum(shipments), 0
+    from {{ ref('dws_lane_daily') }}
+    where {{ in_scope }}
+    group by 1, 2, 3
+
+),
+
+mart_models as (
+
+    -- the DWS model each entity's rows are summed into; entities without one skip rule 3
+    select * from (
+        values
+            ('order_item', 'dws_marketplace_daily'),
+            ('asin_daily_snapshot', 'dws_asin_daily'),
+            ('review', 'dws_asin_daily'),
+            ('refund', 'dws_asin_daily'),
+            ('ad_campaign_hourly', 'dws_ad_campaign_daily'),
+            ('shop_health_daily', 'dws_shop_daily'),
+            ('shipment', 'dws_lane_daily')
+    ) as marts (entity, mart_model)
 
 ),
 
 mart_comparison as (
 
     select
+        coalesce(postgres_groups.entity, mart_groups.entity) as entity,
         coalesce(postgres_groups.ds, mart_groups.ds) as ds,
         count(mart_groups.ds) as mart_groups,
-        coalesce(sum(postgres_groups.orders), 0) as postgres_orders,
-        coalesce(sum(mart_groups.orders), 0) as mart_orders,
-        coalesce(sum(postgres_groups.units), 0) as postgres_units,
-        coalesce(sum(mart_groups.units), 0) as mart_units,
-        coalesce(sum(postgres_groups.gmv), 0) as postgres_gmv,
-        coalesce(sum(mart_groups.gmv), 0) as mart_gmv,
+        coalesce(sum(postgres_groups.n), 0) as postgres_count,
+        coalesce(sum(mart_groups.n), 0) as mart_count,
+        coalesce(sum(postgres_groups.amount), 0) as postgres_amount,
+        coalesce(sum(mart_groups.amount), 0) as mart_amount,
         count(*) filter (
             where postgres_groups.ds is null
             or mart_groups.ds is null
-            or postgres_groups.gmv <> mart_groups.gmv
-            or postgres_groups.units <> mart_groups.units
-            or postgres_groups.orders <> mart_groups.orders
+            or postgres_groups.n <> mart_groups.n
+            or postgres_groups.amount <> mart_groups.amount
         ) as mart_mismatched_groups
 
     from postgres_groups
     full outer join mart_groups
-        on mart_groups.marketplace = postgres_groups.marketplace
-        and mart_groups.currency = postgres_groups.currency
+        on mart_groups.entity = postgres_groups.entity
         and mart_groups.ds = postgres_groups.ds
+        and mart_groups.mart_group = postgres_groups.mart_group
 
-    group by 1
+    group by 1, 2
 
 ),
 
 source_days as (
 
-    select source_name, ds from manifests
+    select source_name, entity, ds from manifests
     union
-    select source_name, ds from day_readers
+    select source_name, entity, ds from day_readers
     union
-    select source_name, ds from dwd_partitions where dwd_partition_rows > 0
+    select source_name, entity, ds from dwd_partitions where dwd_partition_rows > 0
     union
-    select source_name, ds from postgres_days
+    select source_name, entity, ds from postgres_days
     union
-    -- a mart day no order source has: reported under the API source
-    select '{{ api_source }}', ds from mart_comparison where postgres_orders = 0
+    -- a mart day without DWD rows: reported under the entity's source (order marts: the API source)
+    select coalesce(entity_map.source_name, '{{ api_source }}'), mart_comparison.entity, mart_comparison.ds
+    from mart_comparison
+    inner join entity_map on entity_map.entity = mart_comparison.entity
+    where mart_comparison.postgres_count = 0
 
 ),
 
@@ -241,12 +339,13 @@ joined as (
 
     select
         source_days.source_name,
+        source_days.entity,
         source_days.ds,
         manifests.ods_records_received,
         manifests.ods_records_landed,
         manifests.ods_records_quarantined,
         dwd_runs.ds as dwd_run_ds,
-        run_balances.ods_records_read as dwd_ods_records_read,
+        dwd_runs.ods_records_read as dwd_ods_records_read,
         run_balances.ods_records_expected as dwd_ods_records_expected,
         run_balances.ods_days_without_manifest as dwd_ods_days_without_manifest,
         dwd_runs.rows_in as dwd_rows_in,
@@ -256,31 +355,37 @@ joined as (
         dwd_runs.rows_outside_window as dwd_rows_outside_window,
         dwd_partitions.dwd_partition_rows,
         coalesce(postgres_days.postgres_rows, 0) as postgres_rows,
-        coalesce(mart_comparison.mart_groups, 0) as mart_groups,
-        coalesce(mart_comparison.postgres_orders, 0) as postgres_orders,
-        coalesce(mart_comparison.mart_orders, 0) as mart_orders,
-        coalesce(mart_comparison.postgres_units, 0) as postgres_units,
-        coalesce(mart_comparison.mart_units, 0) as mart_units,
-        coalesce(mart_comparison.postgres_gmv, 0) as postgres_gmv,
-        coalesce(mart_comparison.mart_gmv, 0) as mart_gmv,
-        coalesce(mart_comparison.mart_mismatched_groups, 0) as mart_mismatched_groups
+        mart_models.mart_model,
+        mart_comparison.mart_groups,
+        mart_comparison.postgres_count,
+        mart_comparison.mart_count,
+        mart_comparison.postgres_amount,
+        mart_comparison.mart_amount,
+        mart_comparison.mart_mismatched_groups
 
     from source_days
     left join manifests
         on manifests.source_name = source_days.source_name
+        and manifests.entity = source_days.entity
         and manifests.ds = source_days.ds
     left join day_readers
         on day_readers.source_name = source_days.source_name
+        and day_readers.entity = source_days.entity
         and day_readers.ds = source_days.ds
     left join dwd_runs on dwd_runs.run_id = day_readers.run_id
     left join run_balances on run_balances.run_id = day_readers.run_id
     left join dwd_partitions
         on dwd_partitions.source_name = source_days.source_name
+        and dwd_partitions.entity = source_days.entity
         and dwd_partitions.ds = source_days.ds
     left join postgres_days
         on postgres_days.source_name = source_days.source_name
+        and postgres_days.entity = source_days.entity
         and postgres_days.ds = source_days.ds
-    left join mart_comparison on mart_comparison.ds = source_days.ds
+    left join mart_models on mart_models.entity = source_days.entity
+    left join mart_comparison
+        on mart_comparison.entity = source_days.entity
+        and mart_comparison.ds = source_days.ds
 
 ),
 
@@ -294,9 +399,9 @@ checked as (
             when ods_records_landed > 0 and dwd_run_ds is null
                 then 'missing_partition: the ODS day landed but no Spark DWD run has read it'
             when coalesce(dwd_partition_rows, 0) > 0 and postgres_rows = 0
-                then 'missing_partition: the DWD partition has rows but dwd.order_item has none'
-            when postgres_rows > 0 and mart_groups = 0
-                then 'missing_partition: dwd.order_item has rows but dws_marketplace_daily has none'
+                then 'missing_partition: the DWD partition has rows but dwd.' || entity || ' has none'
+            when mart_model is not null and postgres_rows > 0 and coalesce(mart_groups, 0) = 0
+                then 'missing_partition: dwd.' || entity || ' has rows but ' || mart_model || ' has none'
             when dwd_ods_days_without_manifest > 0
                 then 'ods_dwd_mismatch: the DWD run read ODS days that have no manifest'
             when dwd_ods_records_read <> dwd_ods_records_expected
@@ -305,9 +410,9 @@ checked as (
                 <> dwd_rows_out + dwd_duplicates_dropped + dwd_rows_rejected + dwd_rows_outside_window
                 then 'ods_dwd_mismatch: the DWD run rows in <> out + duplicates + rejected + outside window'
             when postgres_rows <> coalesce(dwd_partition_rows, 0)
-                then 'dwd_postgres_mismatch: dwd.order_item rows differ from the DWD partition'
+                then 'dwd_postgres_mismatch: dwd.' || entity || ' rows differ from the DWD partition'
             when mart_mismatched_groups > 0
-                then 'postgres_mart_mismatch: dws_marketplace_daily differs from dwd.order_item'
+                then 'postgres_mart_mismatch: ' || mart_model || ' differs from dwd.' || entity
             else 'ok'
         end as status_reason
 
@@ -319,6 +424,7 @@ final as (
 
     select
         source_name::text as source_name,
+        entity::text as entity,
         ds::date as ds,
         split_part(status_reason, ':', 1)::text as status,
         status_reason::text as status_reason,
@@ -335,19 +441,16 @@ final as (
         dwd_rows_outside_window::bigint as dwd_rows_outside_window,
         dwd_partition_rows::bigint as dwd_partition_rows,
         postgres_rows::bigint as postgres_rows,
-        postgres_orders::bigint as postgres_orders,
-        mart_orders::bigint as mart_orders,
-        postgres_units::bigint as postgres_units,
-        mart_units::bigint as mart_units,
-        postgres_gmv::numeric(16, 2) as postgres_gmv,
-        mart_gmv::numeric(16, 2) as mart_gmv,
+        mart_model::text as mart_model,
+        postgres_count::bigint as postgres_count,
+        mart_count::bigint as mart_count,
+        postgres_amount::numeric(16, 2) as postgres_amount,
+        mart_amount::numeric(16, 2) as mart_amount,
         mart_mismatched_groups::bigint as mart_mismatched_groups,
         status_reason = 'ok' as is_ok
 
     from checked
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_scope }}
 
 )
 
