@@ -1,7 +1,9 @@
 """The ads source (Smart+ style): ``ad_campaign_hourly`` metrics of every campaign for one day.
 
 Requested by ``date`` (the API reports whole days of hourly rows); ``stat_time_hour`` is the cursor field.
-Declaring does no I/O.
+Schema v2 adds the campaign's advertised ``asin``, optional and nullable: days landed at v1 have none (and
+are fetched again, as any day whose schema version changed), and a campaign advertising no single product
+may send none. Declaring does no I/O.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ AD_CAMPAIGN_HOURLY = Endpoint(
     primary_key=("campaign_id", "stat_time_hour"),
     cursor_field="stat_time_hour",
     schema=RecordSchema(
-        version=1,
+        version=2,  # 2: asin
         fields={
             "campaign_id": text(),
             "campaign_name": any_text().optional(),
             "advertiser_id": text(),
             "marketplace_id": text(),
+            "asin": text().optional().or_null(),
             "currency": currency(),
             "stat_time_hour": timestamp(),
             "spend": number(minimum=0),

@@ -1,7 +1,8 @@
 """ODS ads → DWD ``ad_campaign_hourly``: one row per (campaign, UTC hour); ``ds`` is the hour's UTC date.
 
 Money stays decimal (``numeric(14,2)``, in the campaign's own currency); an hour that is not the start of
-an hour is rejected rather than silently truncated.
+an hour is rejected rather than silently truncated. ``asin`` (the advertised product, ads schema v2) is
+optional: ODS days landed before it read it as null.
 ``python -m spark_jobs.ad_campaign_hourly --ds 2025-11-05`` or
 ``run_ad_campaign_hourly(spark, settings, ds)``.
 """
@@ -37,6 +38,7 @@ SPEC = EntitySpec(
         Field("campaign_name", required=False),
         Field("advertiser_id"),
         Field("marketplace_id"),
+        Field("asin", required=False),
         Field("currency", CURRENCY),
         Field("spend", MONEY),
         Field("impressions", BIGINT),

@@ -5,6 +5,10 @@ all fixed by the seed. An hour's spend follows the budget, a diurnal curve and t
 runaway episode (a bid or targeting change gone wrong) multiplies spend and CPC while conversion collapses,
 so spend velocity rises and ROAS falls for its duration. Episodes are drawn once per campaign over the whole
 calendar (cheap), so any day's hours are generated alone.
+
+Each campaign advertises one product (a Sponsored Products / product campaign with one advertised ASIN):
+within a marketplace, distinct ASINs listed before the calendar starts, drawn by popularity (sellers
+advertise what sells) from their own stream, so adding them changed no other generated value.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from functools import lru_cache
 import numpy as np
 
 from connectors.sandbox import calendar
+from connectors.sandbox.products import products
 from connectors.sandbox.profiles import get_profile
 from connectors.sandbox.shop_health import shops_of
 
 STREAM_CAMPAIGNS = 41
 STREAM_EPISODES = 42
 STREAM_HOURS = 43
+STREAM_ADVERTISED_ASINS = 44
 
 MIN_CAMPAIGNS_PER_MARKETPLACE = 10
 MEAN_DAYS_BETWEEN_EPISODES = 75.0
@@ -43,6 +49,7 @@ class Campaign:
     ctr: float
     cvr: float
     order_value: float
+    asin: str  # the advertised product, listed in ``marketplace_id`` for the whole calendar
 
 
 @dataclass(frozen=True)
@@ -60,14 +67,33 @@ class RunawayEpisode:
         return self.start_at <= hour_start < self.end_at
 
 
+def _advertised_asins(
+    seed: int, profile_name: str, n_marketplaces: int, per_mp: int
+) -> list[tuple[str, ...]]:
+    """Per marketplace, ``per_mp`` distinct ASINs by popularity among those launched before the calendar.
+
+    A stream of its own: drawing ASINs must not shift the campaign parameters' stream.
+    """
+    p = products(seed, profile_name)
+    eligible = np.flatnonzero(p.launch_ord <= calendar.CALENDAR_START.toordinal())
+    weight = np.exp(p.log_pop[eligible])
+    weight /= weight.sum()
+    rng = np.random.default_rng([seed, 0, STREAM_ADVERTISED_ASINS])
+    return [
+        tuple(p.asin[i] for i in rng.choice(eligible, size=per_mp, replace=False, p=weight))
+        for _ in range(n_marketplaces)
+    ]
+
+
 @lru_cache(maxsize=8)
 def campaigns(seed: int, profile_name: str = "small") -> tuple[Campaign, ...]:
     """Every ad campaign of every marketplace, fixed by the seed."""
     profile = get_profile(profile_name)
     rng = np.random.default_rng([seed, 0, STREAM_CAMPAIGNS])
     per_mp = max(MIN_CAMPAIGNS_PER_MARKETPLACE, profile.n_asins // 200)
+    asins = _advertised_asins(seed, profile_name, len(profile.marketplaces), per_mp)
     out = []
-    for mp in profile.marketplaces:
+    for mp, mp_asins in zip(profile.marketplaces, asins, strict=True):
         shop_list = shops_of(seed, mp.marketplace_id, profile_name)
         for k in range(per_mp):
             out.append(
@@ -82,6 +108,7 @@ def campaigns(seed: int, profile_name: str = "small") -> tuple[Campaign, ...]:
                     ctr=float(rng.beta(3, 250)),
                     cvr=float(rng.beta(8, 92)),
                     order_value=float(np.exp(rng.normal(np.log(30.0), 0.3))) * mp.price_factor,
+                    asin=mp_asins[k],
                 )
             )
     return tuple(out)
@@ -172,6 +199,7 @@ def campaign_hours(seed: int, day: date, profile_name: str = "small") -> tuple[d
                     "campaign_name": camp.campaign_name,
                     "advertiser_id": camp.advertiser_id,
                     "marketplace_id": camp.marketplace_id,
+                    "asin": camp.asin,
                     "currency": camp.currency,
                     "stat_time_hour": f"{day.isoformat()}T{hour:02d}:00:00Z",
                     "spend": float(spend[c_idx, hour]),

@@ -30,11 +30,12 @@ from spark_jobs import (
 )
 from spark_jobs.entity_job import CURRENCY, EntitySpec
 from spark_jobs.quality.engine import Check, Suite
-from spark_jobs.quality.rules import Agrees, History, InSet, Ordered, Range, Rule
+from spark_jobs.quality.rules import Agrees, History, InSet, Matches, Ordered, Range, Rule
 from spark_jobs.quality.suites import SHA256_HEX
 
 BUSINESS_DATE = "_business_date"
 CURRENCY_REGEX = r"^[A-Z]{3}$"
+ASIN_REGEX = r"^[0-9A-Z]{10}$"
 CENT = Decimal("0.01")
 MICROS_PER_DAY = Decimal(86_400 * 1_000_000)
 
@@ -127,6 +128,7 @@ RULES: Mapping[str, tuple[Rule, ...]] = MappingProxyType(
             Range("conversions", 0),
             Range("gmv", 0),
             Range("daily_budget", 0),
+            Matches("asin", ASIN_REGEX, "a 10-character ASIN"),
         ),
         "campaign_exposure": (Range("touch_cost", 0),),
         "tracking_event": (

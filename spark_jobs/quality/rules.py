@@ -79,6 +79,24 @@ class InSet(Rule):
 
 
 @dataclass(frozen=True)
+class Matches(Rule):
+    """An identifier the spec types as plain text (e.g. an ASIN) must have its shape; nulls are allowed."""
+
+    column: str
+    regex: str
+    shape: str  # how people call the shape, e.g. "a 10-character ASIN"
+
+    def checks(self) -> tuple[Check, ...]:
+        return (
+            Check(
+                "ExpectColumnValuesToMatchRegex",
+                {"column": self.column, "regex": self.regex},
+                f"{self.column} is {self.shape}",
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class Ordered(Rule):
     """``later`` is not before ``earlier`` (strictly after if ``strict``); rows missing either are skipped."""
 

@@ -139,6 +139,7 @@ AD_COLUMNS = [
     "campaign_name",
     "advertiser_id",
     "marketplace_id",
+    "asin",
     "currency",
     "spend",
     "impressions",
@@ -151,10 +152,18 @@ AD_COLUMNS = [
 RUNAWAY_HOURS = {12, 13, 14}  # C-RUN on Aug 8: 4x spend at a quarter of the value
 
 
+def advertised_asin(campaign: str, day: date) -> str | None:
+    """C-RUN advertises A1, C-CALM A2; C-CALM's Aug 4 hours were landed before ads schema v2 (no ASIN)."""
+    if campaign == "C-CALM" and day == AUG4:
+        return None
+    return {"C-RUN": "A1", "C-CALM": "A2"}[campaign]
+
+
 def ad_rows(days: list[date]) -> list[tuple]:
     rows = []
     for day in days:
         for campaign, shop in (("C-RUN", "S-RED"), ("C-CALM", "S-SAFE")):
+            asin = advertised_asin(campaign, day)
             for hour in range(24):
                 runaway = campaign == "C-RUN" and day == AUG8 and hour in RUNAWAY_HOURS
                 spend, gmv, conv, clicks = ("40.00", "20.00", 1, 60) if runaway else ("10.00", "40.00", 2, 20)
@@ -166,6 +175,7 @@ def ad_rows(days: list[date]) -> list[tuple]:
                         campaign.lower(),
                         shop,
                         US,
+                        asin,
                         "USD",
                         Decimal(spend),
                         1000,
@@ -640,6 +650,28 @@ def test_asin_funnel_and_daily(wh: Settings, first_build: DbtRunResult) -> None:
     )
 
 
+def test_asin_daily_ad_spend_of_the_advertised_asin(wh: Settings, first_build: DbtRunResult) -> None:
+    """C-RUN (A1) spent 21 x 10 + 3 x 40 = 330 on Aug 8 for 900 attributed GMV; C-CALM (A2) 24 x 10 = 240
+    for 960. Aug 5 has ads but no sales or snapshot: the ads alone make A1's row. C-CALM's Aug 4 hours
+    carry no ASIN, so that day's ASIN total is C-RUN's alone; every other day matches the campaigns."""
+    rows = {(r["asin"], r["ds"]): r for r in fetch(wh, "select * from dws.dws_asin_daily")}
+    ad = ("ad_spend", "ad_impressions", "ad_clicks", "ad_conversions", "ad_attributed_gmv", "acos")
+    assert tuple(rows[("A1", AUG8)][c] for c in ad) == (330, 24_000, 600, 45, 900, Decimal("0.3667"))
+    assert tuple(rows[("A2", AUG8)][c] for c in ad) == (240, 24_000, 480, 48, 960, Decimal("0.2500"))
+    assert tuple(rows[("B1", AUG8)][c] for c in ad) == (0, 0, 0, 0, 0, None)
+    a1_aug5 = rows[("A1", date(2025, 8, 5))]
+    assert (a1_aug5["orders"], a1_aug5["has_snapshot"], a1_aug5["currency"]) == (0, False, "USD")
+    assert (a1_aug5["ad_spend"], a1_aug5["acos"]) == (240, Decimal("0.2500"))
+    assert ("A2", AUG4) not in rows
+    by_asin = fetch(wh, "select ds, sum(ad_spend) as spend from dws.dws_asin_daily group by ds order by ds")
+    by_campaign = fetch(
+        wh, "select ds, sum(spend) as spend from dws.dws_ad_campaign_daily group by ds order by ds"
+    )
+    campaign_spend = {r["ds"]: r["spend"] for r in by_campaign}
+    asin_spend = {r["ds"]: r["spend"] for r in by_asin if r["spend"] > 0}
+    assert asin_spend == {**campaign_spend, AUG4: Decimal("240.00")}
+
+
 def test_sku_alerts_return_rate_from_refunds(wh: Settings, first_build: DbtRunResult) -> None:
     """A1 sold 4 live items on Aug 8; refunds of 2 lines were posted and 1 item is after-sale, so 3 of 4
     came back (75% > 30% over more than 3 items: high return); the after-sale state alone says 25%."""
@@ -902,6 +934,7 @@ def sandbox_ad_rows(days: list[date]) -> list[tuple]:
                     r["campaign_name"],
                     r["advertiser_id"],
                     r["marketplace_id"],
+                    r["asin"],
                     r["currency"],
                     Decimal(str(r["spend"])).quantize(Decimal("0.01")),
                     r["impressions"],
@@ -992,9 +1025,70 @@ def sandbox(settings: Settings) -> Settings:
         own, "shipment", SHIPMENT_COLUMNS, sandbox_shipment_rows(calendar_days(PARCELS_FIRST, PARCELS_LAST))
     )
     run_dbt(
-        own, ["build", "--select", "+ads_ad_circuit_breaker", "+ads_shop_sps_risk", "+ads_logistics_delay"]
+        own,
+        [
+            "build",
+            "--select",
+            "+ads_ad_circuit_breaker",
+            "+ads_shop_sps_risk",
+            "+ads_logistics_delay",
+            "+dws_asin_daily",
+            "dws_ad_campaign_daily",
+            # selected by its staging parent, but it reads dws_marketplace_daily, which this world skips
+            "--exclude",
+            "assert_dws_marketplace_daily_reconciles_with_staging",
+        ],
     )
     return own
+
+
+def test_asin_daily_ad_spend_adds_up_the_sandbox_campaign_hours(sandbox: Settings) -> None:
+    """Every (ASIN, marketplace, day)'s ad spend is its campaign hours' in DWD to the cent, and in the
+    campaigns' currency; each day's ASIN total is dws_ad_campaign_daily's (every sandbox hour has an ASIN)."""
+    dwd = {
+        (r["asin"], r["marketplace_id"], r["ds"]): r
+        for r in fetch(
+            sandbox,
+            "select asin, marketplace_id, ds, min(currency) as currency, sum(spend) as spend,"
+            " sum(gmv) as gmv from dwd.ad_campaign_hourly group by asin, marketplace_id, ds",
+        )
+    }
+    dws = {
+        (r["asin"], r["marketplace_id"], r["ds"]): r
+        for r in fetch(sandbox, "select * from dws.dws_asin_daily where ad_spend > 0")
+    }
+    assert None not in {k[0] for k in dwd} and dws.keys() == dwd.keys()
+    for key, row in dws.items():
+        assert (row["ad_spend"], row["ad_attributed_gmv"], row["currency"]) == (
+            dwd[key]["spend"],
+            dwd[key]["gmv"],
+            dwd[key]["currency"],
+        ), key
+    # one ASIN-day against the generator itself, independently of SQL
+    day = date(2025, 8, 8)
+    asin, marketplace = max(
+        ((k[0], k[1]) for k in dws if k[2] == day), key=lambda k: dws[(*k, day)]["ad_spend"]
+    )
+    served = sum(
+        Decimal(str(r["spend"])).quantize(Decimal("0.01"))
+        for r in campaign_hours(SEED, day)
+        if (r["asin"], r["marketplace_id"]) == (asin, marketplace)
+    )
+    assert dws[(asin, marketplace, day)]["ad_spend"] == served > 0
+    per_day = fetch(
+        sandbox,
+        "select a.ds, a.spend as asin_spend, c.spend as campaign_spend"
+        " from (select ds, sum(ad_spend) as spend from dws.dws_asin_daily group by ds) as a"
+        " full join (select ds, sum(spend) as spend from dws.dws_ad_campaign_daily group by ds) as c"
+        " on a.ds = c.ds order by 1",
+    )
+    assert len(per_day) == (SANDBOX_LAST - SANDBOX_FIRST).days + 1
+    assert all(r["asin_spend"] == r["campaign_spend"] for r in per_day)
+    share = sum(r["asin_spend"] for r in per_day) / sum(r["campaign_spend"] for r in per_day)
+    print(
+        f"\nad spend attributed to ASINs: {share:.1%} over {len(per_day)} days,"
+        f" {len(dws)} ASIN-days with ads; top on {day}: {asin} ({marketplace}) {served}"
+    )
 
 
 def test_circuit_breaker_finds_the_sandbox_runaway_episodes(sandbox: Settings) -> None:

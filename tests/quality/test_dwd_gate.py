@@ -110,7 +110,8 @@ def test_compound_keys_ranges_and_freshness_are_checked_for_every_entity(
     def sps_out_of_range(table: pa.Table) -> pa.Table:
         return set_value(table, "sps_score", 0, 6.5)
 
-    def hour_of_another_day(table: pa.Table) -> pa.Table:
+    def hour_of_another_day_and_a_malformed_asin(table: pa.Table) -> pa.Table:
+        table = set_value(table, "asin", 1, "b0-bad")
         return set_value(table, "stat_time_hour", 0, table["stat_time_hour"][0].as_py() - timedelta(days=1))
 
     def negative_touch_cost(table: pa.Table) -> pa.Table:
@@ -121,7 +122,7 @@ def test_compound_keys_ranges_and_freshness_are_checked_for_every_entity(
         gate_settings,
         asin_daily_snapshot=snapshot_duplicate,
         shop_health_daily=sps_out_of_range,
-        ad_campaign_hourly=hour_of_another_day,
+        ad_campaign_hourly=hour_of_another_day_and_a_malformed_asin,
         campaign_exposure=negative_touch_cost,
     )
 
@@ -132,6 +133,7 @@ def test_compound_keys_ranges_and_freshness_are_checked_for_every_entity(
     assert "[(asin, marketplace_id, snapshot_date) unique]: 2 unexpected" in message
     assert "[sps_score between 0 and 5]: 1 unexpected, e.g. 6.5" in message
     assert "[stat_time_hour (UTC date) == ds]: 1 unexpected, e.g. (2025-11-04, 2025-11-05)" in message
+    assert "[asin is a 10-character ASIN]: 1 unexpected, e.g. 'b0-bad'" in message
     assert "DWD campaign_exposure" in message and "[touch_cost >= 0]: 1 unexpected" in message
     assert "DWD review" not in message
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
 
 from connectors.sandbox import ads, calendar, crm, logistics, shop_health
+from connectors.sandbox.asin_metrics import snapshots_for_day
 
 SEED = 42
 DAY = date(2026, 2, 18)
+# sha256 of campaign_hours(SEED, DAY) without the advertised ``asin``, pinned before the ASIN was added:
+# the ASIN has its own random stream, so spend, delivery, GMV and episodes did not move.
+CAMPAIGN_HOURS_SHA256 = "e0845d8d0b1f1cf905db40344b4c2ae58d6f44f7b8de91ece5c5663287071136"
 
 
 def _utc(day: date) -> datetime:
@@ -58,6 +63,20 @@ def test_day_alone_equals_day_after_its_predecessors() -> None:
     assert in_range == alone
     assert len(logistics.shipments_for_day(SEED, DAY)) > 1_000
     assert len(ads.campaign_hours(SEED, DAY)) == 24 * len(ads.campaigns(SEED))
+
+
+def test_every_campaign_advertises_one_asin_of_its_marketplace() -> None:
+    """Each hour names its campaign's ASIN, listed in that marketplace; the other fields are unchanged."""
+    hours = ads.campaign_hours(SEED, DAY)
+    listed = {(s["marketplaceId"], s["asin"]) for s in snapshots_for_day(SEED, DAY)}
+    by_campaign = {c.campaign_id: c for c in ads.campaigns(SEED)}
+    assert {(r["campaign_id"], r["asin"]) for r in hours} == {(c, k.asin) for c, k in by_campaign.items()}
+    assert all((r["marketplace_id"], r["asin"]) in listed for r in hours)
+    for mp in {c.marketplace_id for c in by_campaign.values()}:
+        mp_asins = [c.asin for c in by_campaign.values() if c.marketplace_id == mp]
+        assert len(set(mp_asins)) == len(mp_asins) == ads.MIN_CAMPAIGNS_PER_MARKETPLACE
+    without_asin = [{k: v for k, v in r.items() if k != "asin"} for r in hours]
+    assert hashlib.sha256(orjson.dumps(without_asin)).hexdigest() == CAMPAIGN_HOURS_SHA256
 
 
 def test_windowed_feeds_cut_a_range_into_its_days() -> None:

@@ -2,7 +2,7 @@
 
 One day of each source is landed by the real connectors from the real sandbox (with duplicated records),
 then conformed by Spark and loaded into Postgres; hand-written ODS files in the served shape cover the
-versions, the rejects and the join of exposures to orders.
+versions, the rejects, the join of exposures to orders and ad hours landed before their advertised ASIN.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def _ad_row(r: dict[str, Any], key: Any) -> dict[str, Any]:
         "campaign_name": r.get("campaign_name"),
         "advertiser_id": r["advertiser_id"],
         "marketplace_id": r["marketplace_id"],
+        "asin": r.get("asin"),
         "currency": r["currency"],
         "spend": _money(r["spend"]),
         "impressions": r["impressions"],
@@ -157,6 +158,11 @@ def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, enti
     again = run(spark, landed, DS)
     assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
     assert parquet_bytes(landed, entity) == first  # byte-identical rerun
+
+    if entity == "ad_campaign_hourly":  # the advertised ASIN of every served hour reaches Postgres
+        with connect(landed) as conn:
+            pg_asins = conn.execute("select count(asin), count(*) from dwd.ad_campaign_hourly").fetchone()
+        assert all(r["asin"] for r in latest.values()) and pg_asins == (len(latest), len(latest))
 
     if entity == "campaign_exposure":  # the clear BuyerId must not reach DWD anywhere
         raw = b"".join(first.values())
@@ -275,3 +281,30 @@ def test_a_missing_ods_day_is_an_error_and_a_fixed_rerun_clears_quarantine(spark
     assert not local_path(quarantine_path(lake, SHOP_HEALTH, DS)).exists()
     [row] = read_dwd_partition(lake_settings, "shop_health_daily", DS).to_pylist()
     assert row["sps_score"] == 4.31 and row["snapshot_date"] == DS and row["ds"] == DS
+
+
+def test_ad_hours_landed_before_the_advertised_asin_read_it_as_null(spark, lake_settings):
+    """An ODS day landed at ads schema v1 (no ``asin`` field) still conforms: asin is null, none rejected."""
+    hour = {
+        "campaign_id": "1800000230000",
+        "campaign_name": "US Smart+ 001",
+        "advertiser_id": "SHOP-US-01",
+        "marketplace_id": "ATVPDKIKX0DER",
+        "currency": "USD",
+        "stat_time_hour": "2025-11-05T13:00:00Z",
+        "spend": 12.5,
+        "impressions": 4000,
+        "clicks": 21,
+        "conversions": 1,
+        "gmv": 31.9,
+        "daily_budget": 150.0,
+    }
+    later = {**hour, "stat_time_hour": "2025-11-05T14:00:00Z", "asin": "B0J6EKA4H5"}
+    write_ods(lake_settings, "ads", "ad_campaign_hourly", DS, [hour, later])
+
+    counts = run_ad_campaign_hourly(spark, lake_settings, DS)
+
+    assert (counts.rows_out, counts.rows_rejected) == (2, 0)
+    rows = read_dwd_partition(lake_settings, "ad_campaign_hourly", DS).to_pylist()
+    assert [(r["stat_time_hour"].hour, r["asin"]) for r in rows] == [(13, None), (14, "B0J6EKA4H5")]
+    assert load_dwd_partitions(lake_settings, "ad_campaign_hourly", [DS]) == {DS: 2}

@@ -1,6 +1,7 @@
 {#
     One row per ASIN, marketplace and business date: sales from order items, the day's snapshot
-    (rank, price, stock, traffic), the reviews and the refunds posted that day. Incremental by ds exactly like
+    (rank, price, stock, traffic), the reviews and the refunds posted that day, and the ad spend of the
+    campaigns advertising the ASIN (their UTC hours of that day). Incremental by ds exactly like
     dws_marketplace_daily: the pre-hook deletes [ds_start, ds_end] and delete+insert writes it back.
 #}
 {{
@@ -49,6 +50,18 @@ refunds as (
     {% if is_incremental() %}
     where {{ ds_window_predicate('ds') }}
     {% endif %}
+
+),
+
+-- hours without an ASIN (landed before ads schema v2) cannot be attributed to a product
+ad_hours as (
+
+    select * from {{ ref('stg_ads__ad_campaign_hours') }}
+    where
+        asin is not null
+        {% if is_incremental() %}
+        and {{ ds_window_predicate('ds') }}
+        {% endif %}
 
 ),
 
@@ -105,6 +118,27 @@ refund_days as (
 
 ),
 
+-- grouped by currency too: an ASIN advertised in two currencies on one marketplace day would fan out
+-- the join below and fail the grain test, rather than add up amounts in different currencies
+ad_days as (
+
+    select
+        asin,
+        marketplace_id,
+        ds,
+        currency,
+        sum(spend) as ad_spend,
+        sum(impressions) as ad_impressions,
+        sum(clicks) as ad_clicks,
+        sum(conversions) as ad_conversions,
+        sum(gmv) as ad_attributed_gmv
+
+    from ad_hours
+
+    group by asin, marketplace_id, ds, currency
+
+),
+
 keys as (
 
     select asin, marketplace_id, ds from sales
@@ -114,6 +148,8 @@ keys as (
     select asin, marketplace_id, ds from review_days
     union
     select asin, marketplace_id, ds from refund_days
+    union
+    select asin, marketplace_id, ds from ad_days
 
 ),
 
@@ -124,7 +160,7 @@ final as (
         keys.marketplace_id,
         keys.ds,
         snapshots.category,
-        coalesce(sales.currency, snapshots.currency, refund_days.currency) as currency,
+        coalesce(sales.currency, snapshots.currency, refund_days.currency, ad_days.currency) as currency,
         coalesce(sales.orders, 0)::bigint as orders,
         coalesce(sales.units, 0)::bigint as units,
         coalesce(sales.gmv, 0)::numeric(14, 2) as gmv,
@@ -146,6 +182,12 @@ final as (
         snapshots.sessions::bigint as sessions,
         snapshots.page_views::bigint as page_views,
         round(coalesce(sales.orders, 0)::numeric / nullif(snapshots.sessions, 0), 4)::numeric(8, 4) as conversion_rate,
+        coalesce(ad_days.ad_spend, 0)::numeric(14, 2) as ad_spend,
+        coalesce(ad_days.ad_impressions, 0)::bigint as ad_impressions,
+        coalesce(ad_days.ad_clicks, 0)::bigint as ad_clicks,
+        coalesce(ad_days.ad_conversions, 0)::bigint as ad_conversions,
+        coalesce(ad_days.ad_attributed_gmv, 0)::numeric(14, 2) as ad_attributed_gmv,
+        round(ad_days.ad_spend / nullif(ad_days.ad_attributed_gmv, 0), 4)::numeric(12, 4) as acos,
         snapshots.ds is not null as has_snapshot,
         current_timestamp as processed_at
 
@@ -174,6 +216,12 @@ final as (
             keys.asin = refund_days.asin
             and keys.marketplace_id = refund_days.marketplace_id
             and keys.ds = refund_days.ds
+
+    left join ad_days
+        on
+            keys.asin = ad_days.asin
+            and keys.marketplace_id = ad_days.marketplace_id
+            and keys.ds = ad_days.ds
 
 )
 

@@ -14,6 +14,7 @@ renamed as (
         campaign_id,
         advertiser_id as shop_id,
         marketplace_id,
+        asin,
 
         ---------- text
         campaign_name,
