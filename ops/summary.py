@@ -29,7 +29,7 @@ BOARD_QUERIES = {
     "customers past their churn warning": (
         "select count(*) filter (where is_churn_warning), max(as_of_ds) from ads.ads_customer_value"
     ),
-    "source-days not reconciling": (
+    "source-entity-days not reconciling": (
         "select count(*) filter (where not is_ok), max(ds) from ads.ads_reconciliation"
     ),
 }

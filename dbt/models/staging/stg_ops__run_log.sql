@@ -16,7 +16,7 @@ renamed as (
         ---------- text
         step,
         entity,
-        -- ingest logs `<source>.<entity>`; the order_item DWD job names its ODS source in details
+        -- ingest logs `<source>.<entity>`; every DWD job names its ODS source in details
         case
             when step = 'ingest' then split_part(entity, '.', 1)
             else details ->> 'source'
