@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import sandbox_server
@@ -24,6 +26,8 @@ from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.lake import Lake, local_path
 
 DAY = date(2025, 11, 4)
+DBT_VARS = yaml.safe_load((Path(__file__).parents[2] / "dbt" / "dbt_project.yml").read_text())["vars"]
+RECONCILED_ENTITIES = {entry["entity"] for entry in DBT_VARS["reconciled_entities"]}
 HISTORY_DAYS = 22
 
 
@@ -98,6 +102,14 @@ def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
             row[0] for row in conn.execute("select distinct step from ops.run_log where ds = %s", (DAY,))
         }
         assert {"spark_dwd", "load_dwd"} <= steps
+        # every source entity of the day reconciles ODS manifest → Spark → Postgres → mart
+        reconciliation = dict(
+            conn.execute(
+                "select entity, status_reason from ads.ads_reconciliation where ds = %s", (DAY,)
+            ).fetchall()
+        )
+        assert set(reconciliation) == RECONCILED_ENTITIES
+        assert set(reconciliation.values()) == {"ok"}, reconciliation
 
     version, metrics = champion(s)
     assert version is not None, "the DAG's training task registered a champion"

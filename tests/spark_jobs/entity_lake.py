@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
+from pyspark.sql import SparkSession
 
 from connectors.http import HttpConfig
 from connectors.ingest import ingest_source_day
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import sandbox_server
 from ops.settings import Settings
+from spark_jobs.entity_job import EntityCounts
 from storage.lake import Lake, local_path
+from storage.loader import load_dwd_partitions, read_dwd_partition
+from storage.warehouse import connect
 
 
 def ods_records(settings: Settings, source: str, entity: str, day: date) -> list[dict[str, Any]]:
@@ -55,3 +60,67 @@ def land_sandbox_day(
             http = HttpConfig(run_settings.source_url(source), 500.0, backoff_initial_seconds=0.02)
             ingest_source_day(run_settings, source, day, http=http)
     return run_settings
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """What :func:`assert_sandbox_day_round_trip` saw, for an entity's own extra checks."""
+
+    served: list[dict[str, Any]]
+    latest: dict[Any, dict[str, Any]]
+    parquet: dict[str, bytes]
+    postgres_text: str
+
+
+def assert_sandbox_day_round_trip(
+    spark: SparkSession,
+    settings: Settings,
+    case: tuple[str, str, Callable[[SparkSession, Settings, date], EntityCounts], Callable, Callable],
+    day: date,
+) -> RoundTrip:
+    """A landed sandbox day of a flat entity conforms, loads and reruns identically.
+
+    ``case`` is (entity, source, run, key_of(served record), expected DWD row(served record)): DWD holds
+    exactly the last served version of each key with the served values typed, one file in the day's
+    partition; Postgres holds the same rows once each; the run log balances; a rerun is byte-identical.
+    """
+    entity, source, run, key_of, expected_row = case
+    served = ods_records(settings, source, entity, day)
+    latest = {key_of(r): r for r in served}  # the last served version of each key
+
+    counts = run(spark, settings, day)
+
+    assert len(served) > len(latest) > 0  # the sandbox did duplicate records of this day
+    assert (counts.rows_in, counts.rows_out) == (len(served), len(latest))
+    assert counts.duplicates_dropped == len(served) - len(latest)
+    assert counts.rows_rejected == 0 and counts.reconciles
+    rows = read_dwd_partition(settings, entity, day).drop(["ds"]).to_pylist()
+    expected = [expected_row(r) for r in latest.values()]
+    key_columns = list(expected[0])[: len(key_of(served[0]))]
+
+    def order(row: dict) -> tuple:
+        return tuple(row[c] for c in key_columns)
+
+    assert len({order(r) for r in rows}) == len(rows)  # one row per business key
+    assert rows == sorted(expected, key=order)  # typed values equal the served ones, sorted by key
+    first = parquet_bytes(settings, entity)
+    assert list(first) == [f"ds={day.isoformat()}"]  # one file, in the run's partition only
+
+    loaded = load_dwd_partitions(settings, entity, [day])
+    with connect(settings) as conn:
+        pg = conn.execute(f"select count(*), count(distinct ({', '.join(key_columns)})) from dwd.{entity}")
+        assert pg.fetchone() == (len(latest), len(latest))
+        logged = conn.execute(
+            "select rows_in, rows_out, rows_rejected, details->>'duplicates_dropped', details->>'source'"
+            " from ops.run_log where step = 'spark_dwd' and entity = %s and ds = %s"
+            " order by run_id desc limit 1",
+            (entity, day),
+        ).fetchone()
+        postgres_text = "\n".join(r[0] for r in conn.execute(f"select t::text from dwd.{entity} t"))
+    assert loaded == {day: len(latest)}
+    assert logged == (len(served), len(latest), 0, str(len(served) - len(latest)), source)
+
+    again = run(spark, settings, day)
+    assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
+    assert parquet_bytes(settings, entity) == first  # byte-identical rerun
+    return RoundTrip(served, latest, first, postgres_text)

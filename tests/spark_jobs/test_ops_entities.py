@@ -29,7 +29,11 @@ from spark_jobs.shop_health_daily import run_shop_health_daily
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
-from tests.spark_jobs.entity_lake import land_sandbox_day, ods_records, parquet_bytes, write_ods
+from tests.spark_jobs.entity_lake import (
+    assert_sandbox_day_round_trip,
+    land_sandbox_day,
+    write_ods,
+)
 
 DS = date(2025, 11, 5)  # a CRM send day, so every source has records
 SEED = 23
@@ -119,57 +123,20 @@ def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.mark.parametrize("entity", list(CASES))
 def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
     source, run, key_of, expected_row = CASES[entity]
-    served = ods_records(landed, source, entity, DS)
-    latest = {key_of(r): r for r in served}  # the last served version of each key
-
-    counts = run(spark, landed, DS)
-
-    assert len(served) > len(latest) > 0  # the sandbox did duplicate records of this day
-    assert (counts.rows_in, counts.rows_out) == (len(served), len(latest))
-    assert counts.duplicates_dropped == len(served) - len(latest)
-    assert counts.rows_rejected == 0 and counts.reconciles
-    parquet = read_dwd_partition(landed, entity, DS)
-    rows = parquet.drop(["ds"]).to_pylist()
-    expected = [expected_row(r, landed.pii_hash_key) for r in latest.values()]
-    key_columns = list(expected[0])[: len(key_of(served[0]))]
-
-    def order(row: dict) -> tuple:
-        return tuple(row[c] for c in key_columns)
-
-    assert rows == sorted(expected, key=order)  # typed values equal the served ones, sorted by key
-    first = parquet_bytes(landed, entity)
-    assert list(first) == [f"ds={DS.isoformat()}"]  # one file, in the run's partition only
-
-    loaded = load_dwd_partitions(landed, entity, [DS])
-    with connect(landed) as conn:
-        pg_rows = conn.execute(
-            f"select count(*), count(distinct ({', '.join(key_columns)})) from dwd.{entity}"
-        )
-        assert pg_rows.fetchone() == (len(latest), len(latest))
-        logged = conn.execute(
-            "select rows_in, rows_out, rows_rejected, details->>'duplicates_dropped' from ops.run_log"
-            " where step = 'spark_dwd' and entity = %s and ds = %s order by run_id desc limit 1",
-            (entity, DS),
-        ).fetchone()
-        pg_text = "\n".join(r[0] for r in conn.execute(f"select t::text from dwd.{entity} t"))
-    assert loaded == {DS: len(latest)}
-    assert logged == (len(served), len(latest), 0, str(len(served) - len(latest)))
-
-    again = run(spark, landed, DS)
-    assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
-    assert parquet_bytes(landed, entity) == first  # byte-identical rerun
+    case = (entity, source, run, key_of, lambda r: expected_row(r, landed.pii_hash_key))
+    seen = assert_sandbox_day_round_trip(spark, landed, case, DS)
 
     if entity == "ad_campaign_hourly":  # the advertised ASIN of every served hour reaches Postgres
         with connect(landed) as conn:
             pg_asins = conn.execute("select count(asin), count(*) from dwd.ad_campaign_hourly").fetchone()
-        assert all(r["asin"] for r in latest.values()) and pg_asins == (len(latest), len(latest))
+        assert all(r["asin"] for r in seen.latest.values()) and pg_asins == (len(seen.latest),) * 2
 
     if entity == "campaign_exposure":  # the clear BuyerId must not reach DWD anywhere
-        raw = b"".join(first.values())
-        for record in served:
+        raw = b"".join(seen.parquet.values())
+        for record in seen.served:
             assert record["customer_id"].encode() not in raw, record["customer_id"]
-            assert record["customer_id"] not in pg_text, record["customer_id"]
-            assert record["exposure_id"] not in pg_text
+            assert record["customer_id"] not in seen.postgres_text, record["customer_id"]
+            assert record["exposure_id"] not in seen.postgres_text
 
 
 def _exposure(n: int, **changes: Any) -> dict[str, Any]:

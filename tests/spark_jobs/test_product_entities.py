@@ -19,8 +19,11 @@ from spark_jobs.asin_daily_snapshot import run_asin_daily_snapshot
 from spark_jobs.entity_job import EntityCounts
 from spark_jobs.review import run_review
 from storage.loader import load_dwd_partitions, read_dwd_partition
-from storage.warehouse import connect
-from tests.spark_jobs.entity_lake import land_sandbox_day, ods_records, parquet_bytes, write_ods
+from tests.spark_jobs.entity_lake import (
+    assert_sandbox_day_round_trip,
+    land_sandbox_day,
+    write_ods,
+)
 
 DS = date(2025, 11, 5)
 SEED = 23
@@ -84,43 +87,7 @@ def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.mark.parametrize("entity", list(CASES))
 def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
-    source, run, key_of, expected_row = CASES[entity]
-    served = ods_records(landed, source, entity, DS)
-    latest = {key_of(r): r for r in served}  # the last served version of each key
-
-    counts = run(spark, landed, DS)
-
-    assert len(served) > len(latest) > 0  # the sandbox did duplicate records of this day
-    assert (counts.rows_in, counts.rows_out) == (len(served), len(latest))
-    assert counts.duplicates_dropped == len(served) - len(latest)
-    assert counts.rows_rejected == 0 and counts.reconciles
-    rows = read_dwd_partition(landed, entity, DS).drop(["ds"]).to_pylist()
-    expected = [expected_row(r) for r in latest.values()]
-    key_columns = list(expected[0])[: len(key_of(served[0]))]
-
-    def order(row: dict) -> tuple:
-        return tuple(row[c] for c in key_columns)
-
-    assert len({order(r) for r in rows}) == len(rows)  # one row per business key
-    assert rows == sorted(expected, key=order)  # typed values equal the served ones, sorted by key
-    first = parquet_bytes(landed, entity)
-    assert list(first) == [f"ds={DS.isoformat()}"]  # one file, in the run's partition only
-
-    loaded = load_dwd_partitions(landed, entity, [DS])
-    with connect(landed) as conn:
-        pg = conn.execute(f"select count(*), count(distinct ({', '.join(key_columns)})) from dwd.{entity}")
-        assert pg.fetchone() == (len(latest), len(latest))
-        logged = conn.execute(
-            "select rows_in, rows_out, rows_rejected, details->>'duplicates_dropped' from ops.run_log"
-            " where step = 'spark_dwd' and entity = %s and ds = %s order by run_id desc limit 1",
-            (entity, DS),
-        ).fetchone()
-    assert loaded == {DS: len(latest)}
-    assert logged == (len(served), len(latest), 0, str(len(served) - len(latest)))
-
-    again = run(spark, landed, DS)
-    assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
-    assert parquet_bytes(landed, entity) == first  # byte-identical rerun
+    assert_sandbox_day_round_trip(spark, landed, (entity, *CASES[entity]), DS)
 
 
 def _snapshot(asin: str, **changes: Any) -> dict[str, Any]:
