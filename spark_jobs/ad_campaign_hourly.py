@@ -15,17 +15,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from ops.settings import Settings
-from spark_jobs.entity_job import (
-    BIGINT,
-    CURRENCY,
-    TIMESTAMP,
-    Check,
-    EntityCounts,
-    EntitySpec,
-    Field,
-    main_for,
-    run_entity,
-)
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import BIGINT, CURRENCY, TIMESTAMP, Check, EntityCounts, EntitySpec, Field
 
 MONEY = "decimal(14,2)"
 

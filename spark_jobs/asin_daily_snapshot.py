@@ -15,7 +15,8 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from ops.settings import Settings
-from spark_jobs.entity_job import (
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import (
     BOOLEAN,
     CURRENCY,
     DATE,
@@ -25,8 +26,6 @@ from spark_jobs.entity_job import (
     EntityCounts,
     EntitySpec,
     Field,
-    main_for,
-    run_entity,
 )
 
 PRICE = "decimal(12,2)"

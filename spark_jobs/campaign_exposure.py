@@ -14,16 +14,8 @@ from datetime import date
 from pyspark.sql import SparkSession
 
 from ops.settings import Settings
-from spark_jobs.entity_job import (
-    BOOLEAN,
-    CURRENCY,
-    TIMESTAMP,
-    EntityCounts,
-    EntitySpec,
-    Field,
-    main_for,
-    run_entity,
-)
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import BOOLEAN, CURRENCY, TIMESTAMP, EntityCounts, EntitySpec, Field
 
 CHANNELS = ("email", "sms")
 

@@ -41,7 +41,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DateType, StructField, StructType, TimestampType
 
 from ops.settings import Settings
-from spark_jobs.entity_job import (
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import (
     BOOLEAN,
     CURRENCY,
     DATE,
@@ -51,8 +52,6 @@ from spark_jobs.entity_job import (
     EntityCounts,
     EntitySpec,
     Field,
-    main_for,
-    run_entity,
 )
 from spark_jobs.lake_io import delete_path, list_entries
 from spark_jobs.schemas import PARTITION_COLUMN

@@ -30,17 +30,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from ops.settings import Settings
-from spark_jobs.entity_job import (
-    INTEGER,
-    TIMESTAMP,
-    Check,
-    Derived,
-    EntityCounts,
-    EntitySpec,
-    Field,
-    main_for,
-    run_entity,
-)
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import INTEGER, TIMESTAMP, Check, Derived, EntityCounts, EntitySpec, Field
 
 LINES = "ShipmentItemAdjustmentList"
 MONEY = "decimal(14,2)"

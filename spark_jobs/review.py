@@ -14,17 +14,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from ops.settings import Settings
-from spark_jobs.entity_job import (
-    BOOLEAN,
-    INTEGER,
-    TIMESTAMP,
-    Check,
-    EntityCounts,
-    EntitySpec,
-    Field,
-    main_for,
-    run_entity,
-)
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import BOOLEAN, INTEGER, TIMESTAMP, Check, EntityCounts, EntitySpec, Field
 
 LANGUAGES = ("en", "zh")
 

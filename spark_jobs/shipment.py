@@ -25,16 +25,8 @@ from pyspark.sql import functions as F
 
 from ops.settings import Settings
 from spark_jobs.carrier_codes import DELIVERED, shipment_status_col
-from spark_jobs.entity_job import (
-    TIMESTAMP,
-    Check,
-    Derived,
-    EntityCounts,
-    EntitySpec,
-    Field,
-    main_for,
-    run_entity,
-)
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import TIMESTAMP, Check, Derived, EntityCounts, EntitySpec, Field
 
 LOOKBACK_DAYS = 45
 SECONDS_PER_DAY = 86_400

@@ -10,7 +10,8 @@ from datetime import date
 from pyspark.sql import SparkSession
 
 from ops.settings import Settings
-from spark_jobs.entity_job import BIGINT, DATE, DOUBLE, EntityCounts, EntitySpec, Field, main_for, run_entity
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import BIGINT, DATE, DOUBLE, EntityCounts, EntitySpec, Field
 
 SPEC = EntitySpec(
     entity="shop_health_daily",

@@ -20,7 +20,8 @@ from pyspark.sql import functions as F
 
 from ops.settings import Settings
 from spark_jobs.carrier_codes import event_code_col, unknown_code_reason
-from spark_jobs.entity_job import TIMESTAMP, Derived, EntityCounts, EntitySpec, Field, main_for, run_entity
+from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_spec import TIMESTAMP, Derived, EntityCounts, EntitySpec, Field
 
 
 def _code_inputs() -> tuple:

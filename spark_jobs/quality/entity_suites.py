@@ -28,7 +28,7 @@ from spark_jobs import (
     shop_health_daily,
     tracking_event,
 )
-from spark_jobs.entity_job import CURRENCY, EntitySpec
+from spark_jobs.entity_spec import CURRENCY, EntitySpec
 from spark_jobs.quality.engine import Check, Suite
 from spark_jobs.quality.rules import Agrees, History, InSet, Matches, Ordered, Range, Rule
 from spark_jobs.quality.suites import SHA256_HEX

@@ -18,7 +18,7 @@ from connectors.ingest import ingest_source_day
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import sandbox_server
 from ops.settings import Settings
-from spark_jobs.entity_job import EntityCounts
+from spark_jobs.entity_spec import EntityCounts
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect

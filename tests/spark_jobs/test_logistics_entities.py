@@ -23,7 +23,7 @@ import connectors.sandbox.logistics as sandbox_logistics
 from connectors.sandbox.orders import orders_for_day
 from ops.settings import Settings
 from spark_jobs import carrier_codes
-from spark_jobs.entity_job import quarantine_path
+from spark_jobs.entity_write import quarantine_path
 from spark_jobs.shipment import SPEC as SHIPMENT
 from spark_jobs.shipment import run_shipment
 from spark_jobs.tracking_event import SPEC as TRACKING_EVENT

@@ -21,7 +21,8 @@ from ops.settings import Settings
 from spark_jobs.ad_campaign_hourly import run_ad_campaign_hourly
 from spark_jobs.campaign_exposure import SPEC as EXPOSURE
 from spark_jobs.campaign_exposure import run_campaign_exposure
-from spark_jobs.entity_job import EntityCounts, OdsPartitionMissingError, quarantine_path
+from spark_jobs.entity_spec import EntityCounts, OdsPartitionMissingError
+from spark_jobs.entity_write import quarantine_path
 from spark_jobs.order_items import run_order_items
 from spark_jobs.pii import customer_key
 from spark_jobs.shop_health_daily import SPEC as SHOP_HEALTH

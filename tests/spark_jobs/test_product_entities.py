@@ -16,7 +16,7 @@ import pytest
 
 from ops.settings import Settings
 from spark_jobs.asin_daily_snapshot import run_asin_daily_snapshot
-from spark_jobs.entity_job import EntityCounts
+from spark_jobs.entity_spec import EntityCounts
 from spark_jobs.review import run_review
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from tests.spark_jobs.entity_lake import (
