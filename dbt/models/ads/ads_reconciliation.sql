@@ -4,13 +4,45 @@
     Spark counts from ops.run_log, DWD rows from each entity's staging view, the marts from the DWS
     models that summarise them.
 
-    Incremental by ds: a daily run re-checks the days of its window and the days its Spark runs
-    rewrote (macro reconciliation_scope), so its cost does not grow with history; a build without a
+    Incremental by ds: a daily run re-checks its window widened back to the oldest day its Spark
+    runs rebuilt (macro reconciliation_scope), so its cost does not grow with history; a build without a
     window (or --full-refresh) re-checks every day. The run log is small and always read whole.
 #}
 {% set api_source = var('reconciliation_api_source', 'orders') %}
 {% set entities = var('reconciled_entities') %}
 {% set in_scope = reconciliation_scope('ds') if is_incremental() else 'true' %}
+{% set staging_of = {} %}
+{% for e in entities %}{% do staging_of.update({e.entity: e.staging}) %}{% endfor %}
+{#
+    Rule 3, per entity a DWS model sums: a count (orders, snapshots, reviews, refunds, campaign-hours,
+    shop-days, shipments) and an amount (GMV of live items, refunded amount, ad spend; 0 where there is
+    none), per day and marketplace group, from the DWD rows (dwd_*) and from the mart (mart_*). Every
+    order source of a day is compared at once: the order mart has no source column.
+#}
+{% set mart_checks = [
+    {'entity': 'order_item', 'mart': 'dws_marketplace_daily', 'group': "marketplace || ' ' || currency",
+     'dwd_count': 'count(distinct order_id)',
+     'dwd_amount': 'coalesce(sum(item_amount) filter (where not is_cancelled), 0)',
+     'mart_count': 'sum(orders + cancelled_orders)', 'mart_amount': 'sum(gmv)'},
+    {'entity': 'asin_daily_snapshot', 'mart': 'dws_asin_daily', 'group': 'marketplace_id',
+     'dwd_count': 'count(*)', 'dwd_amount': '0',
+     'mart_count': 'count(*) filter (where has_snapshot)', 'mart_amount': '0'},
+    {'entity': 'review', 'mart': 'dws_asin_daily', 'group': 'marketplace_id',
+     'dwd_count': 'count(*)', 'dwd_amount': '0',
+     'mart_count': 'sum(reviews)', 'mart_amount': '0'},
+    {'entity': 'refund', 'mart': 'dws_asin_daily', 'group': 'marketplace_id',
+     'dwd_count': 'count(*)', 'dwd_amount': 'sum(refunded_amount)',
+     'mart_count': 'sum(refunds)', 'mart_amount': 'sum(refunded_amount)'},
+    {'entity': 'ad_campaign_hourly', 'mart': 'dws_ad_campaign_daily', 'group': 'marketplace_id',
+     'dwd_count': 'count(*)', 'dwd_amount': 'sum(spend)',
+     'mart_count': 'sum(hours_reported)', 'mart_amount': 'sum(spend)'},
+    {'entity': 'shop_health_daily', 'mart': 'dws_shop_daily', 'group': 'marketplace_id',
+     'dwd_count': 'count(*)', 'dwd_amount': '0',
+     'mart_count': 'count(*) filter (where has_health_snapshot)', 'mart_amount': '0'},
+    {'entity': 'shipment', 'mart': 'dws_lane_daily', 'group': 'marketplace_id',
+     'dwd_count': 'count(*)', 'dwd_amount': '0',
+     'mart_count': 'sum(shipments)', 'mart_amount': '0'},
+] %}
 {{
     config(
         materialized='incremental',
@@ -130,12 +162,7 @@ run_covered_days as (
         coalesce((dwd_runs.partitions ->> to_char(covered.day, 'YYYY-MM-DD'))::bigint, 0) as rows_written
 
     from dwd_runs
-    cross join lateral (
-        select window_days.day::date as day
-        from generate_series(dwd_runs.window_start, dwd_runs.ds, interval '1 day') as window_days (day)
-        union
-        select jsonb_object_keys(dwd_runs.partitions)::date
-    ) as covered
+    cross join lateral {{ dwd_run_rebuilt_days('dwd_runs') }} as covered
 
 ),
 
@@ -178,99 +205,37 @@ postgres_days as (
 postgres_groups as (
 
     -- per entity, day and marketplace: what its mart should hold, summed from the DWD rows
-    -- (count = orders, snapshots, reviews, refunds, campaign-hours, shop-days or shipments; amount =
-    -- GMV of live items, refunded amount or ad spend). Every order source of a day is compared at once.
-    select 'order_item' as entity, ds, marketplace || ' ' || currency as mart_group,
-        count(distinct order_id) as n, coalesce(sum(item_amount) filter (where not is_cancelled), 0) as amount
-    from {{ ref('stg_orders__order_items') }}
+    {% for check in mart_checks %}
+    select
+        '{{ check.entity }}' as entity,
+        ds,
+        {{ check.group }} as mart_group,
+        {{ check.dwd_count }} as n,
+        {{ check.dwd_amount }} as amount
+    from {{ ref(staging_of[check.entity]) }}
     where {{ in_scope }}
     group by 1, 2, 3
-
-    union all
-    select 'asin_daily_snapshot', ds, marketplace_id, count(*), 0
-    from {{ ref('stg_asin_metrics__asin_daily_snapshots') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-
-    union all
-    select 'review', ds, marketplace_id, count(*), 0
-    from {{ ref('stg_reviews__reviews') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-
-    union all
-    select 'refund', ds, marketplace_id, count(*), sum(refunded_amount)
-    from {{ ref('stg_finances__refunds') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-
-    union all
-    select 'ad_campaign_hourly', ds, marketplace_id, count(*), sum(spend)
-    from {{ ref('stg_ads__ad_campaign_hours') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-
-    union all
-    select 'shop_health_daily', ds, marketplace_id, count(*), 0
-    from {{ ref('stg_shop_health__shop_health_days') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-
-    union all
-    select 'shipment', ds, marketplace_id, count(*), 0
-    from {{ ref('stg_logistics__shipments') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
 
 ),
 
 mart_groups as (
 
-    select 'order_item' as entity, ds, marketplace || ' ' || currency as mart_group,
-        sum(orders + cancelled_orders) as n, sum(gmv) as amount
-    from {{ ref('dws_marketplace_daily') }}
+    -- the same from each entity's mart; a group whose mart rows hold none of the entity is left out
+    {% for check in mart_checks %}
+    select
+        '{{ check.entity }}' as entity,
+        ds,
+        {{ check.group }} as mart_group,
+        {{ check.mart_count }} as n,
+        {{ check.mart_amount }} as amount
+    from {{ ref(check.mart) }}
     where {{ in_scope }}
     group by 1, 2, 3
-
-    union all
-    select 'asin_daily_snapshot', ds, marketplace_id, count(*) filter (where has_snapshot), 0
-    from {{ ref('dws_asin_daily') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-    having count(*) filter (where has_snapshot) > 0
-
-    union all
-    select 'review', ds, marketplace_id, sum(reviews), 0
-    from {{ ref('dws_asin_daily') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-    having sum(reviews) > 0
-
-    union all
-    select 'refund', ds, marketplace_id, sum(refunds), sum(refunded_amount)
-    from {{ ref('dws_asin_daily') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-    having sum(refunds) > 0
-
-    union all
-    select 'ad_campaign_hourly', ds, marketplace_id, sum(hours_reported), sum(spend)
-    from {{ ref('dws_ad_campaign_daily') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-
-    union all
-    select 'shop_health_daily', ds, marketplace_id, count(*) filter (where has_health_snapshot), 0
-    from {{ ref('dws_shop_daily') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-    having count(*) filter (where has_health_snapshot) > 0
-
-    union all
-    select 'shipment', ds, marketplace_id, sum(shipments), 0
-    from {{ ref('dws_lane_daily') }}
-    where {{ in_scope }}
-    group by 1, 2, 3
+    having {{ check.mart_count }} > 0
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
 
 ),
 
@@ -279,13 +244,9 @@ mart_models as (
     -- the DWS model each entity's rows are summed into; entities without one skip rule 3
     select * from (
         values
-            ('order_item', 'dws_marketplace_daily'),
-            ('asin_daily_snapshot', 'dws_asin_daily'),
-            ('review', 'dws_asin_daily'),
-            ('refund', 'dws_asin_daily'),
-            ('ad_campaign_hourly', 'dws_ad_campaign_daily'),
-            ('shop_health_daily', 'dws_shop_daily'),
-            ('shipment', 'dws_lane_daily')
+        {% for check in mart_checks %}
+            ('{{ check.entity }}', '{{ check.mart }}'){{ ',' if not loop.last }}
+        {% endfor %}
     ) as marts (entity, mart_model)
 
 ),
