@@ -278,6 +278,28 @@ def test_failing_data_test_names_the_test(wh: Settings, first_build: DbtRunResul
     assert error.result.node("ads_marketplace_sales_trend").status == "skipped"
 
 
+def test_a_daily_run_tests_only_the_days_it_rebuilt(wh: Settings, first_build: DbtRunResult) -> None:
+    """DWS generic tests see the run's window (dbt_project.yml `data_tests: +where`), so a daily
+    build's test time does not grow with history; a build without a window tests every row."""
+    select = ["test", "--select", "dws_marketplace_daily", "--exclude", "test_type:singular"]
+    with connect(wh) as conn:
+        conn.execute(
+            "update dws.dws_marketplace_daily set gmv = -1 where ds = %s and marketplace = 'US'", (NOV1,)
+        )
+    try:
+        windowed = run_dbt(wh, select, ds_start=NOV3, ds_end=NOV3)
+        with pytest.raises(DbtRunError) as caught:
+            run_dbt(wh, select)
+    finally:
+        with connect(wh) as conn:
+            conn.execute(
+                "update dws.dws_marketplace_daily set gmv = %s where ds = %s and marketplace = 'US'",
+                (sql_gmv_by_day(wh)[("US", NOV1)], NOV1),
+            )
+    assert windowed.node("non_negative_dws_marketplace_daily_gmv").status == "pass"
+    assert "non_negative_dws_marketplace_daily_gmv" in {n.name for n in caught.value.failed_nodes}
+
+
 def test_freshness_check_stops_before_building_on_stale_dwd(wh: Settings, first_build: DbtRunResult) -> None:
     before = fetch_daily(wh)
     with pytest.raises(DbtRunError) as caught:
