@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import orjson
-import psycopg
 import pytest
 
 from connectors.cursors import ensure_cursor_table
@@ -27,19 +26,18 @@ from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import RunningSandbox, sandbox_server
 from connectors.schemas import ORDER_FIELDS, parse_timestamp, validate_order
 from connectors.source import Page, Resource, Window
-from ops.dbt_runner import DbtRunResult, run_dbt
 from ops.settings import Settings
 from spark_jobs.order_items import run_order_items
 from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions
 from storage.warehouse import connect
+from tests.dbt.reconciliation_run import MODEL, build, reconciliation_rows
 
 D1 = date(2025, 11, 3)
 D2 = D1 + timedelta(days=1)
 DAYS = (D1, D2)
 SANDBOX = SandboxConfig(seed=7, rate_limit_per_second=200, faults=FaultConfig(duplicate_rate=0.02))
-MODEL = "ads_reconciliation"
 Status = dict[date, dict]
 
 
@@ -89,18 +87,11 @@ def manifests(wh: Settings, spark) -> dict[date, Manifest]:
     return landed
 
 
-def build(settings: Settings, select: str = f"+{MODEL}") -> DbtRunResult:
-    result = run_dbt(settings, ["build", "--select", select])
-    assert not result.failed, [n.name for n in result.nodes if n.status not in ("pass", "success")]
-    return result
-
-
 def statuses(settings: Settings) -> Status:
-    with connect(settings) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        cur.execute(
-            f"select * from ads.{MODEL} where source_name = 'orders' and entity = 'order_item' order by ds"
-        )
-        return {row["ds"]: row for row in cur.fetchall()}
+    return {
+        row["ds"]: row
+        for row in reconciliation_rows(settings, "source_name = 'orders' and entity = 'order_item'")
+    }
 
 
 def reload(settings: Settings) -> None:

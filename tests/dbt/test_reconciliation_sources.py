@@ -14,13 +14,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 import yaml
 
 from connectors.cursors import ensure_cursor_table
 from connectors.landing import published_manifest
-from ops.dbt_runner import DbtRunResult, build_day_range, run_dbt
+from ops.dbt_runner import build_day_range
 from ops.pipeline import SOURCE_DWD_SPECS, build_source_dwd, load_source_dwd
 from ops.settings import Settings
 from spark_jobs.order_items import ENTITY as ORDER_ITEM
@@ -28,6 +27,7 @@ from spark_jobs.order_items import ODS_ENTITY as ORDER_ODS_ENTITY
 from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.loader import load_dwd_partitions
 from storage.warehouse import connect
+from tests.dbt.reconciliation_run import MODEL, build, reconciliation_rows
 from tests.spark_jobs.entity_lake import land_sandbox_day
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,6 @@ D1 = date(2025, 11, 5)
 D2 = D1 + timedelta(days=1)
 DAYS = (D1, D2)
 SOURCES = ["asin_metrics", "reviews", "shop_health", "ads", "crm", "logistics", "catalog", "finances"]
-MODEL = "ads_reconciliation"
 MARTS = {
     "asin_daily_snapshot": "dws_asin_daily",
     "review": "dws_asin_daily",
@@ -74,16 +73,8 @@ def wh(settings: Settings, spark, tmp_path_factory: pytest.TempPathFactory) -> S
     return landed
 
 
-def build(settings: Settings, select: str = f"+{MODEL}") -> DbtRunResult:
-    result = run_dbt(settings, ["build", "--select", select])
-    assert not result.failed, [n.name for n in result.nodes if n.status not in ("pass", "success")]
-    return result
-
-
 def rows(settings: Settings) -> Rows:
-    with connect(settings) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        cur.execute(f"select * from ads.{MODEL}")
-        return {(row["entity"], row["ds"]): row for row in cur.fetchall()}
+    return {(row["entity"], row["ds"]): row for row in reconciliation_rows(settings)}
 
 
 def not_ok(settings: Settings) -> dict[tuple[str, date], str]:
