@@ -193,6 +193,15 @@ def test_a_mart_that_drifted_from_postgres_is_flagged(wh: Settings, clean: Statu
     build(wh)
     assert {row["status"] for row in statuses(wh).values()} == {"ok"}
 
+    with connect(wh) as conn:  # units are compared too, though only counts and amounts are reported
+        conn.execute("update dws.dws_marketplace_daily set units = units + 1 where ds = %s", (D2,))
+    build(wh, MODEL)
+    after = statuses(wh)
+    assert after[D2]["status"] == "postgres_mart_mismatch"
+    assert after[D2]["mart_amount"] == clean[D2]["mart_amount"]  # GMV and orders agree: units did not
+    build(wh)
+    assert {row["status"] for row in statuses(wh).values()} == {"ok"}
+
 
 def reland_with_copies(settings: Settings, ds: date, copies: int) -> Manifest:
     """Land the day again with ``copies`` of its first records repeated (what a replayed page does)."""

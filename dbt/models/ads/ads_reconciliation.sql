@@ -16,14 +16,16 @@
 {#
     Rule 3, per entity a DWS model sums: a count (orders, snapshots, reviews, refunds, campaign-hours,
     shop-days, shipments) and an amount (GMV of live items, refunded amount, ad spend; 0 where there is
-    none), per day and marketplace group, from the DWD rows (dwd_*) and from the mart (mart_*). Every
+    none) and, for order items, live units, per day and marketplace group, from the DWD rows (dwd_*) and
+    from the mart (mart_*); only count and amount are reported, summed over groups. Every
     order source of a day is compared at once: the order mart has no source column.
 #}
 {% set mart_checks = [
     {'entity': 'order_item', 'mart': 'dws_marketplace_daily', 'group': "marketplace || ' ' || currency",
      'dwd_count': 'count(distinct order_id)',
      'dwd_amount': 'coalesce(sum(item_amount) filter (where not is_cancelled), 0)',
-     'mart_count': 'sum(orders + cancelled_orders)', 'mart_amount': 'sum(gmv)'},
+     'mart_count': 'sum(orders + cancelled_orders)', 'mart_amount': 'sum(gmv)',
+     'dwd_units': 'coalesce(sum(quantity) filter (where not is_cancelled), 0)', 'mart_units': 'sum(units)'},
     {'entity': 'asin_daily_snapshot', 'mart': 'dws_asin_daily', 'group': 'marketplace_id',
      'dwd_count': 'count(*)', 'dwd_amount': '0',
      'mart_count': 'count(*) filter (where has_snapshot)', 'mart_amount': '0'},
@@ -211,7 +213,8 @@ postgres_groups as (
         ds,
         {{ check.group }} as mart_group,
         {{ check.dwd_count }} as n,
-        {{ check.dwd_amount }} as amount
+        {{ check.dwd_amount }} as amount,
+        {{ check.get('dwd_units', '0') }} as units
     from {{ ref(staging_of[check.entity]) }}
     where {{ in_scope }}
     group by 1, 2, 3
@@ -229,7 +232,8 @@ mart_groups as (
         ds,
         {{ check.group }} as mart_group,
         {{ check.mart_count }} as n,
-        {{ check.mart_amount }} as amount
+        {{ check.mart_amount }} as amount,
+        {{ check.get('mart_units', '0') }} as units
     from {{ ref(check.mart) }}
     where {{ in_scope }}
     group by 1, 2, 3
@@ -266,6 +270,7 @@ mart_comparison as (
             or mart_groups.ds is null
             or postgres_groups.n <> mart_groups.n
             or postgres_groups.amount <> mart_groups.amount
+            or postgres_groups.units <> mart_groups.units
         ) as mart_mismatched_groups
 
     from postgres_groups
