@@ -37,11 +37,6 @@ def _no_element(spec: EntitySpec) -> tuple[Column, Column]:
     return ~F.col("_is_malformed") & F.col(ELEMENT_INDEX).isNull(), reason
 
 
-def _decimal_digits(kind: str) -> tuple[int, int]:
-    precision, scale = kind[len("decimal(") : -1].split(",")
-    return int(precision), int(scale)
-
-
 def typed_value(f: Field) -> Column:
     """The DWD value of a field, or null when absent or when it cannot be typed exactly."""
     text = F.when(F.trim(f.name) != "", F.trim(f.name))
