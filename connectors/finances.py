@@ -8,14 +8,15 @@ Declaring does no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from connectors.http import ApiClient
 from connectors.paginators import NextTokenPaginator
 from connectors.record_schema import Field, RecordSchema, text, timestamp
-from connectors.rest import PAGE_SIZE, Endpoint, SourceSpec
-from connectors.source import Page, Resource, Source, Window, iso_z
+from connectors.rest import PAGE_SIZE, Endpoint, SourceSpec, paged_resource
+from connectors.source import Source, Window, iso_z
 
 SOURCE = "finances"
 RECORDS_PATH = ("payload", "FinancialEvents", "RefundEventList")
@@ -103,28 +104,9 @@ def finances_source(
         "PostedBefore": iso_z(window.end),
         "MaxResultsPerPage": str(page_size),
     }
-    endpoint = REFUND_EVENT
     paginator = NextTokenPaginator(records_path=RECORDS_PATH, keep_params=("MaxResultsPerPage",))
-
-    def fetch(request: Mapping[str, str]) -> tuple[Any, int]:
-        response = client.get(endpoint.path, request, interval=str(window))
-        return response.body, response.attempts
-
-    def pages() -> Iterator[Page]:
-        for page in paginator.paginate(fetch, params):
-            client.add_records(len(page.records))
-            yield page
-
-    refund = Resource(
-        name=endpoint.entity,
-        primary_key=endpoint.primary_key,
-        cursor_field=endpoint.cursor_field,
-        schema_version=endpoint.schema.version,
-        pages=pages,
-        validate=endpoint.schema.validate,
-        known_fields=endpoint.schema.known_fields | ITEM_PATHS,
-    )
-    return Source(name=SOURCE, resources=(refund,))
+    refund = paged_resource(client, REFUND_EVENT, params, interval=str(window), paginator=paginator)
+    return Source(name=SOURCE, resources=(replace(refund, known_fields=refund.known_fields | ITEM_PATHS),))
 
 
 SPEC = SourceSpec(SOURCE, finances_source, per_marketplace=False, windowed=True)

@@ -15,21 +15,23 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-import orjson
 import psycopg
 
 from connectors.cursors import advance_cursors, read_cursors
 from connectors.http import ApiClient, HttpConfig
 from connectors.landing import Manifest, land_resource, published_manifest
-from connectors.orders import DEFAULT_MARKETPLACE_IDS, SOURCE, orders_source
+from connectors.orders import DEFAULT_MARKETPLACE_IDS
 from connectors.registry import SOURCES
 from connectors.registry import spec as source_spec
 from connectors.rest import SourceSpec
 from connectors.source import Resource, Window, iso_z
 from ops.settings import Settings
+from storage.run_log import has_run, record_run
 from storage.warehouse import connect
 
 log = logging.getLogger(__name__)
+
+STEP = "ingest"
 
 
 def _safe_url(url: str) -> str:
@@ -38,24 +40,21 @@ def _safe_url(url: str) -> str:
 
 
 def _log_run(conn: psycopg.Connection, manifest: Manifest) -> None:
-    details = {
-        "requests": manifest.requests,
-        "duplicates": manifest.duplicates,
-        "checksum_sha256": manifest.checksum_sha256,
-        "cursor_after": manifest.cursor_after,
-        "drift": list(manifest.drift),
-    }
-    conn.execute(
-        "insert into ops.run_log (step, entity, ds, rows_in, rows_out, rows_rejected, details)"
-        " values ('ingest', %s, %s, %s, %s, %s, %s::jsonb)",
-        (
-            f"{manifest.source}.{manifest.entity}",
-            manifest.ds,
-            manifest.records_received,
-            manifest.records_landed,
-            manifest.records_quarantined,
-            orjson.dumps(details).decode(),
-        ),
+    record_run(
+        conn,
+        step=STEP,
+        entity=f"{manifest.source}.{manifest.entity}",
+        ds=manifest.ds,
+        rows_in=manifest.records_received,
+        rows_out=manifest.records_landed,
+        rows_rejected=manifest.records_quarantined,
+        details={
+            "requests": manifest.requests,
+            "duplicates": manifest.duplicates,
+            "checksum_sha256": manifest.checksum_sha256,
+            "cursor_after": manifest.cursor_after,
+            "drift": list(manifest.drift),
+        },
     )
 
 
@@ -65,12 +64,9 @@ def _log_run_if_missing(conn: psycopg.Connection, manifest: Manifest) -> None:
     ``ops.run_log`` is where the warehouse sees the ODS manifests' counts (``ads_reconciliation`` reads
     them there), so every published partition must have its row, but a rerun must not add one per run.
     """
-    logged = conn.execute(
-        "select 1 from ops.run_log where step = 'ingest' and entity = %s and ds = %s"
-        " and details->>'checksum_sha256' = %s limit 1",
-        (f"{manifest.source}.{manifest.entity}", manifest.ds, manifest.checksum_sha256),
-    ).fetchone()
-    if logged is None:
+    entity = f"{manifest.source}.{manifest.entity}"
+    checksum = manifest.checksum_sha256
+    if not has_run(conn, step=STEP, entity=entity, ds=manifest.ds, detail="checksum_sha256", value=checksum):
         _log_run(conn, manifest)
 
 
@@ -83,35 +79,6 @@ def record_manifests(settings: Settings, manifests: Sequence[Manifest]) -> None:
     with connect(settings) as conn:
         for manifest in manifests:
             _log_run_if_missing(conn, manifest)
-
-
-def orders_spec(settings: Settings) -> SourceSpec:
-    """Orders declared like the REST sources: per marketplace, windowed on ``LastUpdateDate``."""
-    return SourceSpec(
-        SOURCE,
-        orders_source,
-        per_marketplace=True,
-        requests_per_second=settings.orders_requests_per_second,
-        windowed=True,
-        lookback=True,
-    )
-
-
-def ingest_orders_day(
-    settings: Settings,
-    ds: date,
-    *,
-    marketplace_ids: Sequence[str] = DEFAULT_MARKETPLACE_IDS,
-    http: HttpConfig | None = None,
-    full_refresh: bool | None = None,
-) -> Manifest:
-    """Land orders changed in [ds 00:00Z, ds+1 00:00Z) (plus the look-back) in ``marketplace_ids``.
-
-    ``http`` overrides the client configuration derived from settings (backoff tuning, tests);
-    ``full_refresh`` (default: ``settings.ingest_full_refresh``) fetches a day that already landed.
-    """
-    (manifest,) = _ingest_day(settings, orders_spec(settings), ds, marketplace_ids, http, full_refresh)
-    return manifest
 
 
 def ingest_source_day(
@@ -131,8 +98,7 @@ def ingest_source_day(
     (backoff tuning, tests); ``full_refresh`` (default: ``settings.ingest_full_refresh``) fetches entities
     whose day already landed.
     """
-    spec = orders_spec(settings) if source == SOURCE else source_spec(source)
-    return _ingest_day(settings, spec, ds, marketplace_ids, http, full_refresh)
+    return _ingest_day(settings, source_spec(source), ds, marketplace_ids, http, full_refresh)
 
 
 def ingest_interval(

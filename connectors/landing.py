@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from connectors.schemas import field_paths, parse_timestamp
+from connectors.record_schema import field_paths, parse_timestamp
 from connectors.source import Page, Resource, Validator, Window, iso_z
 from ops.settings import Settings
 from storage.lake import Lake, local_path

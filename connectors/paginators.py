@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from connectors.source import Page
+
+Fetch = Callable[[Mapping[str, str]], tuple[Any, int]]
+
+
+class Paginator(Protocol):
+    def paginate(self, fetch: Fetch, params: Mapping[str, str]) -> Iterator[Page]:
+        """Yield pages; ``fetch(params)`` returns (parsed body, requests it took)."""
+        ...
 
 
 class PaginationError(RuntimeError):
@@ -30,9 +38,7 @@ class NextTokenPaginator:
     token_param: str = "NextToken"
     keep_params: tuple[str, ...] = ("MarketplaceIds",)
 
-    def paginate(
-        self, fetch: Callable[[Mapping[str, str]], tuple[Any, int]], params: Mapping[str, str]
-    ) -> Iterator[Page]:
+    def paginate(self, fetch: Fetch, params: Mapping[str, str]) -> Iterator[Page]:
         """Yield pages; ``fetch(params)`` returns (parsed body, requests it took)."""
         first = dict(params)
         request = first
@@ -67,9 +73,7 @@ class PageTokenPaginator:
     token_param: str = "pageToken"
     keep_params: tuple[str, ...] = ("marketplaceIds", "pageSize")
 
-    def paginate(
-        self, fetch: Callable[[Mapping[str, str]], tuple[Any, int]], params: Mapping[str, str]
-    ) -> Iterator[Page]:
+    def paginate(self, fetch: Fetch, params: Mapping[str, str]) -> Iterator[Page]:
         """Yield pages; ``fetch(params)`` returns (parsed body, requests it took)."""
         first = dict(params)
         request = first

@@ -9,12 +9,10 @@ records them as drift in the manifest, unless the schema is ``strict``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
-
-from connectors.schemas import parse_timestamp
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -29,12 +27,24 @@ class Field:
     required: bool = True
     nullable: bool = False
     children: Mapping[str, Field] | None = None  # an object's own fields
+    elements: Mapping[str, Field] | None = None  # a list of objects: each element's fields
 
     def optional(self) -> Field:
-        return Field(self.kind, self.check, False, self.nullable, self.children)
+        return replace(self, required=False)
 
     def or_null(self) -> Field:
-        return Field(self.kind, self.check, self.required, True, self.children)
+        return replace(self, nullable=True)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An aware datetime from an ISO 8601 string (``Z`` allowed), else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _is_int(value: Any) -> bool:
@@ -111,6 +121,21 @@ def obj(**children: Field) -> Field:
     return Field("an object", lambda v: isinstance(v, Mapping), children=children)
 
 
+def one_of(values: Iterable[str], vocabulary: str) -> Field:
+    """A string from a closed vocabulary (an API's status codes), named for messages."""
+    allowed = frozenset(values)
+    return Field(f"in {vocabulary}", lambda v: isinstance(v, str) and v in allowed)
+
+
+def object_list(**elements: Field) -> Field:
+    """A non-empty list of objects, each checked against ``elements`` (an order's items)."""
+    return Field(
+        "a non-empty list of objects",
+        lambda v: isinstance(v, list) and bool(v) and all(isinstance(e, Mapping) for e in v),
+        elements=elements,
+    )
+
+
 def money(amount: str = "amount", code: str = "currencyCode") -> Field:
     """A ``{amount: "12.34", currencyCode: "USD"}`` object (Catalog Items style)."""
     return obj(**{amount: decimal_text(), code: currency()})
@@ -142,6 +167,9 @@ def _problem(record: Mapping[str, Any], fields: Mapping[str, Field], prefix: str
             return f"{path} is not {spec.kind}"
         if spec.children is not None and (problem := _problem(value, spec.children, f"{path}.", strict)):
             return problem
+        for index, element in enumerate(value if spec.elements is not None else ()):
+            if problem := _problem(element, spec.elements, f"{path}[{index}].", strict):
+                return problem
     if strict:
         unknown = sorted(set(record) - set(fields))
         if unknown:
@@ -155,7 +183,24 @@ def _paths(fields: Mapping[str, Field], prefix: str = "") -> set[str]:
         out.add(f"{prefix}{name}")
         if spec.children is not None:
             out |= _paths(spec.children, f"{prefix}{name}.")
+        if spec.elements is not None:
+            out |= _paths(spec.elements, f"{prefix}{name}[].")
     return out
+
+
+def field_paths(record: Mapping[str, Any], prefix: str = "", depth: int = 3) -> Iterable[str]:
+    """Dotted paths of a record's fields (``OrderItems[].ASIN`` for lists of objects), for drift checks."""
+    for key, value in record.items():
+        path = f"{prefix}{key}"
+        yield path
+        if depth <= 1:
+            continue
+        if isinstance(value, Mapping):
+            yield from field_paths(value, f"{path}.", depth - 1)
+        elif isinstance(value, list):
+            for element in value:
+                if isinstance(element, Mapping):
+                    yield from field_paths(element, f"{path}[].", depth - 1)
 
 
 @dataclass(frozen=True)

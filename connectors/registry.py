@@ -5,13 +5,13 @@ Adding a source is one small module declaring its endpoints and a ``SPEC``, plus
 
 from __future__ import annotations
 
-from connectors import ads, asin_metrics, catalog, crm, finances, logistics, reviews, shop_health
-from connectors.orders import SOURCE as ORDERS
+from connectors import ads, asin_metrics, catalog, crm, finances, logistics, orders, reviews, shop_health
 from connectors.rest import SourceSpec
 
 SPECS: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
+        orders.SPEC,
         catalog.SPEC,
         asin_metrics.SPEC,
         reviews.SPEC,
@@ -22,7 +22,7 @@ SPECS: dict[str, SourceSpec] = {
         finances.SPEC,
     )
 }
-SOURCES: tuple[str, ...] = (ORDERS, *SPECS)  # orders keeps its own entry point, ingest_orders_day
+SOURCES: tuple[str, ...] = tuple(SPECS)
 
 
 API_POOL_SLOTS = 1  # one task per API at a time: the client's rate budget is per process, not shared
@@ -34,7 +34,7 @@ def api_pool(source: str) -> str:
 
 
 def spec(source: str) -> SourceSpec:
-    """The spec of a REST source (not ``orders``), or a KeyError listing the known sources."""
+    """The spec of a source, or a KeyError listing the known sources."""
     try:
         return SPECS[source]
     except KeyError:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from connectors.http import ApiClient
-from connectors.paginators import PageTokenPaginator
+from connectors.paginators import PageTokenPaginator, Paginator
 from connectors.record_schema import RecordSchema
 from connectors.source import Page, Resource, Source, Window
 
@@ -46,15 +46,20 @@ def paged_resource(
     *,
     interval: str,
     keep_params: tuple[str, ...] = ("marketplaceIds", "pageSize"),
+    paginator: Paginator | None = None,
 ) -> Resource:
-    """Declare ``endpoint`` as a resource whose pages are fetched lazily with ``params``."""
+    """Declare ``endpoint`` as a resource whose pages are fetched lazily with ``params``.
+
+    Pages follow ``paginator`` (default: Catalog Items style ``pagination.nextToken`` under the endpoint's
+    ``list_key``, repeating ``keep_params``).
+    """
+    paginator = paginator or PageTokenPaginator(endpoint.list_key, keep_params=keep_params)
 
     def fetch(request: Mapping[str, str]) -> tuple[Any, int]:
         response = client.get(endpoint.path, request, interval=interval)
         return response.body, response.attempts
 
     def pages() -> Iterator[Page]:
-        paginator = PageTokenPaginator(endpoint.list_key, keep_params=keep_params)
         for page in paginator.paginate(fetch, dict(params)):
             client.add_records(len(page.records))
             yield page

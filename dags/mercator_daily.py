@@ -71,9 +71,9 @@ def _gate(step, *args):
 def mercator_daily():
     @task(pool=api_pool(ORDERS))
     def ingest_orders(data_interval_start=None) -> dict:
-        from ops.pipeline import ingest_orders
+        from ops.pipeline import ingest_source
 
-        return ingest_orders(_settings(), _ds(data_interval_start))
+        return ingest_source(_settings(), ORDERS, _ds(data_interval_start))
 
     @task
     def build_dwd(ingested: dict, data_interval_start=None) -> dict:

@@ -32,28 +32,6 @@ def dwd_days(settings: Settings, start: date, end: date) -> list[date]:
     return days_between(start - timedelta(days=settings.dwd_lookback_days), end)
 
 
-def ingest_orders(settings: Settings, ds: date) -> dict[str, Any]:
-    from connectors.ingest import ingest_orders_day
-
-    manifest = ingest_orders_day(settings, ds)
-    summary = {
-        "ds": ds.isoformat(),
-        "received": manifest.records_received,
-        "landed": manifest.records_landed,
-        "quarantined": manifest.records_quarantined,
-        "requests": manifest.requests,
-    }
-    log.info("ingest orders %s: %s", ds, summary)
-    return summary
-
-
-def source_names() -> list[str]:
-    """Sources landed to ODS by the mapped ingest task (orders has its own path into DWD)."""
-    from connectors.registry import SPECS
-
-    return sorted(SPECS)
-
-
 def ingest_source(settings: Settings, source: str, ds: date) -> dict[str, Any]:
     """Land one source's day into ODS (every entity it declares); cursors move only after landing."""
     from connectors.ingest import ingest_source_day
@@ -273,7 +251,7 @@ def backfill(settings: Settings, start: date, end: date) -> dict[str, Any]:
     started = time.monotonic()
     landed = 0
     for index, ds in enumerate(days, 1):
-        landed += ingest_orders(settings, ds)["landed"]
+        landed += sum(e["landed"] for e in ingest_source(settings, "orders", ds)["entities"].values())
         if index % 10 == 0 or index == len(days):
             rate = landed / max(time.monotonic() - started, 1e-9)
             log.info(

@@ -36,10 +36,10 @@ def _summary(layer: str, summaries: Sequence[Any], settings: Settings) -> dict[s
 
 def validate_ods_orders(settings: Settings, ds: date) -> dict[str, Any]:
     """ODS gate on the day's orders landing, before Spark reads it."""
-    from connectors.orders import ENTITY, SOURCE
+    from connectors.orders import ORDER, SOURCE
     from ops.quality.ods import validate_ods
 
-    return _summary("ODS", validate_ods(settings, [(SOURCE, ENTITY)], ds), settings)
+    return _summary("ODS", validate_ods(settings, [(SOURCE, ORDER.entity)], ds), settings)
 
 
 def validate_ods_sources(

@@ -165,8 +165,10 @@ class Settings(BaseSettings):
         return self.source_url_overrides.get(source, self.orders_api_url)
 
     def source_rate(self, source: str, default: float) -> float:
-        """Requests/s a source's client paces itself at: its own override, else the source's default."""
-        return self.source_rate_overrides.get(source, default)
+        """Requests/s a source's client paces itself at: its own override, else the source's default
+        (for the orders API, ``orders_requests_per_second``)."""
+        fallback = self.orders_requests_per_second if source == "orders" else default
+        return self.source_rate_overrides.get(source, fallback)
 
     def source_token(self, source: str) -> SecretStr:
         """Credential of a source's API: its own override, else the marketplace API token."""

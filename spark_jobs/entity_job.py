@@ -79,7 +79,7 @@ from spark_jobs.entity_typing import (
 )
 from spark_jobs.entity_write import write_partition, write_quarantine, write_window
 from storage.lake import Lake
-from storage.loader import record_run
+from storage.run_log import record_run
 from storage.warehouse import connect
 
 log = logging.getLogger(__name__)

@@ -55,7 +55,7 @@ from spark_jobs.currency import FX_RATE_TYPE, REPORTING_FIELDS
 from spark_jobs.lake_io import delete_path, list_entries, path_exists
 from spark_jobs.schemas import DWD_ORDER_ITEM, PARTITION_COLUMN, SOURCE_PARTITION_COLUMN
 from storage.lake import Lake
-from storage.loader import record_run
+from storage.run_log import record_run
 from storage.warehouse import connect
 
 log = logging.getLogger(__name__)

@@ -67,7 +67,7 @@ from spark_jobs.schemas import (
 )
 from spark_jobs.statuses import UnknownStatusError
 from storage.lake import Lake
-from storage.loader import record_run
+from storage.run_log import record_run
 from storage.warehouse import connect
 
 log = logging.getLogger(__name__)

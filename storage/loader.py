@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -22,10 +21,10 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 from pgpq import ArrowToPostgresBinaryEncoder
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from ops.settings import Settings
 from storage.lake import Lake, local_path
+from storage.run_log import record_run
 from storage.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -62,26 +61,6 @@ class LoadError(RuntimeError):
 class PgColumn:
     name: str
     pg_type: str  # as format_type() prints it, e.g. numeric(12,2)
-
-
-# ---- run log ----------------------------------------------------------------------------------------
-def record_run(
-    conn: psycopg.Connection,
-    *,
-    step: str,
-    entity: str,
-    ds: date,
-    rows_in: int,
-    rows_out: int,
-    rows_rejected: int = 0,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append one row to ``ops.run_log``; callers pass their open transaction so it commits with the data."""
-    conn.execute(
-        "insert into ops.run_log (step, entity, ds, rows_in, rows_out, rows_rejected, details)"
-        " values (%s, %s, %s, %s, %s, %s, %s)",
-        (step, entity, ds, rows_in, rows_out, rows_rejected, Jsonb(details or {})),
-    )
 
 
 # ---- reading the lake -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 from connectors.importers.fields import CellReader, FieldProblem, money
 from connectors.importers.files import ImportFileError, Row, read_lookup, read_rows
 from connectors.importers.mapping import FileSpec, ImportMapping, Lookup
-from connectors.schemas import validate_order
+from connectors.orders import ORDER
 from connectors.source import iso_z
 
 
@@ -306,7 +306,7 @@ class _Assembler:
             total = sum((Decimal(i["ItemPrice"]["Amount"]) for i in order.items), Decimal(0))
             record["OrderTotal"] = {"CurrencyCode": order.currency, "Amount": money(total)}
             record["OrderItems"] = order.items
-            problem = validate_order(record)
+            problem = ORDER.schema.validate(record)
             if problem is None:
                 self.counts["orders"] += 1
                 self.counts["items"] += order.rows

@@ -14,7 +14,7 @@ from pathlib import Path
 from connectors.importers.assemble import Rejected, assemble, in_range
 from connectors.importers.mapping import ImportMapping, load_mapping
 from connectors.landing import Manifest, land_day
-from connectors.schemas import ORDER_FIELDS, validate_order
+from connectors.orders import ORDER
 from connectors.source import Page, Window
 from ops.settings import REPO_ROOT, Settings
 
@@ -23,15 +23,13 @@ log = logging.getLogger(__name__)
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 # The shared datasets sit next to the checkout; a ``datasets_dir`` setting would be the production knob.
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "datasets"
-PRIMARY_KEY = ("AmazonOrderId",)
-CURSOR_FIELD = "LastUpdateDate"
 
 
 def validate_imported(record: dict) -> str | None:
     """Rejected inputs carry their own reason; everything else must be a valid SP-API order record."""
     if isinstance(record, Rejected):
         return record.reason
-    return validate_order(record)
+    return ORDER.schema.validate(record)
 
 
 def resolve_mapping(value: str | Path) -> Path:
@@ -96,11 +94,11 @@ def _land(settings: Settings, mapping: ImportMapping, ds: date, records: list[di
         mapping.entity,
         ds,
         [Page(number=1, records=records, requests=0)],
-        primary_key=PRIMARY_KEY,
-        cursor_field=CURSOR_FIELD,
+        primary_key=ORDER.primary_key,
+        cursor_field=ORDER.cursor_field,
         schema_version=mapping.schema_version,
         validate=validate_imported,
-        known_fields=ORDER_FIELDS | mapping.extra_field_names,
+        known_fields=ORDER.schema.known_fields | mapping.extra_field_names,
         window=Window.for_day(ds),
     )
     log.info(

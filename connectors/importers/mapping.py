@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.schemas import AMAZON_ORDER_STATUSES, ORDER_FIELDS
+from connectors.orders import AMAZON_ORDER_STATUSES, ORDER
 
 ENTITIES = frozenset({"order"})
 COMPRESSIONS = frozenset({"auto", "gzip", "none"})
@@ -23,8 +23,10 @@ ORDER_FIELDS_REQUIRED = ("order_id", "purchase_date", "buyer_id", "currency")
 ORDER_FIELDS_OPTIONAL = ("last_update_date",)
 ITEM_FIELDS_REQUIRED = ("asin", "unit_price")
 ITEM_FIELDS_OPTIONAL = ("sku", "quantity", "line")
-SP_API_ORDER_KEYS = frozenset(k for k in ORDER_FIELDS if "." not in k and "[" not in k)
-SP_API_ITEM_KEYS = frozenset(k.split(".")[1] for k in ORDER_FIELDS if k.startswith("OrderItems[]."))
+SP_API_ORDER_KEYS = frozenset(k for k in ORDER.schema.known_fields if "." not in k and "[" not in k)
+SP_API_ITEM_KEYS = frozenset(
+    k.split(".")[1] for k in ORDER.schema.known_fields if k.startswith("OrderItems[].")
+)
 
 
 class MappingError(ValueError):

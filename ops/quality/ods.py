@@ -62,22 +62,11 @@ class OdsContract:
 
 @cache
 def contracts() -> Mapping[tuple[str, str], OdsContract]:
-    """Every entity the connectors land: orders, plus each REST source's declared endpoints."""
-    from connectors import orders
+    """Every entity the connectors land: each source's declared endpoints."""
     from connectors.registry import SPECS
     from connectors.rest import Endpoint
-    from connectors.schemas import validate_order
 
-    found = {
-        (orders.SOURCE, orders.ENTITY): OdsContract(
-            orders.SOURCE,
-            orders.ENTITY,
-            orders.SCHEMA_VERSION,
-            ("AmazonOrderId",),
-            "LastUpdateDate",
-            validate_order,
-        )
-    }
+    found = {}
     for source, spec in SPECS.items():
         module = sys.modules[spec.build.__module__]
         for endpoint in vars(module).values():

@@ -1,4 +1,4 @@
-"""ingest_orders_day end to end: real sandbox with faults, real lake, real Postgres cursor state."""
+"""Ingesting the orders source end to end: real sandbox with faults, real lake, real Postgres cursor state."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import connectors.landing
 from connectors.cursors import ensure_cursor_table, read_cursors
 from connectors.http import HttpConfig, SourceRequestError
-from connectors.ingest import ingest_orders_day
+from connectors.ingest import ingest_source_day
 from connectors.landing import Manifest
-from connectors.orders import DEFAULT_MARKETPLACE_IDS, ORDERS_ENDPOINT, SOURCE
+from connectors.orders import DEFAULT_MARKETPLACE_IDS, ORDER, SOURCE
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.orders import order_versions
 from connectors.source import Window
@@ -57,7 +57,7 @@ def test_a_faulty_day_lands_completely_and_reruns_identically(start_sandbox, set
     sandbox = start_sandbox(SandboxConfig(seed=SEED, rate_limit_per_second=50, faults=FAULTS))
     run_settings = settings_for(sandbox, orders_requests_per_second=50.0)
 
-    manifest = ingest_orders_day(run_settings, DS, http=_http(run_settings))
+    manifest = ingest_source_day(run_settings, "orders", DS, http=_http(run_settings))[0]
 
     lake = Lake(run_settings.lake_uri)
     partition = local_path(lake.ods_partition("orders", "order", DS))
@@ -74,12 +74,12 @@ def test_a_faulty_day_lands_completely_and_reruns_identically(start_sandbox, set
     missing = set(truth) - {_key(r) for r in landed}
     assert missing == {_key(q["record"]) for q in quarantined}  # zero lost: all else is in quarantine
     assert all(q["reason"] and q["source"] == "orders" and q["ds"] == DS.isoformat() for q in quarantined)
-    statuses = sandbox.stats.status_counts(ORDERS_ENDPOINT)
+    statuses = sandbox.stats.status_counts(ORDER.path)
     assert statuses[429] > 0 and statuses[500] + statuses[503] > 0  # the faults really happened
     assert manifest.requests == statuses.total() and manifest.pages == statuses[200]
     assert Manifest.read(partition) == manifest
 
-    rerun = ingest_orders_day(run_settings, DS, http=_http(run_settings), full_refresh=True)
+    rerun = ingest_source_day(run_settings, "orders", DS, http=_http(run_settings), full_refresh=True)[0]
     assert rerun.checksum_sha256 == manifest.checksum_sha256
     assert rerun.records_quarantined == manifest.records_quarantined
 
@@ -93,7 +93,7 @@ def test_cursor_advances_only_after_a_successful_landing(start_sandbox, settings
         DEFAULT_MARKETPLACE_IDS
     )
 
-    first = ingest_orders_day(run_settings, DS, http=_http(run_settings))
+    first = ingest_source_day(run_settings, "orders", DS, http=_http(run_settings))[0]
     assert read_cursors(run_settings, SOURCE, DEFAULT_MARKETPLACE_IDS) == dict.fromkeys(
         DEFAULT_MARKETPLACE_IDS, _end_of(DS)
     )
@@ -106,7 +106,7 @@ def test_cursor_advances_only_after_a_successful_landing(start_sandbox, settings
         ).fetchall()
     assert logged == [(first.records_received, first.records_landed, first.records_quarantined)]
 
-    backfill = ingest_orders_day(run_settings, DS - timedelta(days=1), http=_http(run_settings))
+    backfill = ingest_source_day(run_settings, "orders", DS - timedelta(days=1), http=_http(run_settings))[0]
     assert set(backfill.cursor_after.values()) == {"2025-11-04T00:00:00Z"}  # a backfill never rewinds
     expected = dict.fromkeys(DEFAULT_MARKETPLACE_IDS, _end_of(DS))
     assert read_cursors(run_settings, SOURCE, DEFAULT_MARKETPLACE_IDS) == expected
@@ -115,8 +115,8 @@ def test_cursor_advances_only_after_a_successful_landing(start_sandbox, settings
     outage = start_sandbox(SandboxConfig(seed=SEED, faults=FaultConfig(outage_after_requests=3)))
     outage_settings = settings_for(outage, http_max_attempts=2)  # the client as the DAG builds it
     with pytest.raises(SourceRequestError, match="HTTP 503"):
-        ingest_orders_day(outage_settings, next_day)
-    assert len(outage.stats.snapshot(ORDERS_ENDPOINT)) == 3 + 2  # three pages, then two attempts
+        ingest_source_day(outage_settings, "orders", next_day)[0]
+    assert len(outage.stats.snapshot(ORDER.path)) == 3 + 2  # three pages, then two attempts
     assert read_cursors(run_settings, SOURCE, DEFAULT_MARKETPLACE_IDS) == expected
     assert not local_path(lake.ods_partition("orders", "order", next_day)).exists()
 
@@ -125,13 +125,13 @@ def test_cursor_advances_only_after_a_successful_landing(start_sandbox, settings
 
     monkeypatch.setattr(connectors.landing, "_write_manifest", crash)
     with pytest.raises(OSError, match="disk full"):
-        ingest_orders_day(run_settings, next_day, http=_http(run_settings))
+        ingest_source_day(run_settings, "orders", next_day, http=_http(run_settings))[0]
     assert read_cursors(run_settings, SOURCE, DEFAULT_MARKETPLACE_IDS) == expected
     assert not local_path(lake.ods_partition("orders", "order", next_day)).exists()
     assert not [p for p in local_path(run_settings.lake_uri).rglob(".*") if p.is_dir()]
 
     monkeypatch.undo()
-    ingest_orders_day(run_settings, next_day, http=_http(run_settings))
+    ingest_source_day(run_settings, "orders", next_day, http=_http(run_settings))[0]
     assert read_cursors(run_settings, SOURCE, DEFAULT_MARKETPLACE_IDS) == dict.fromkeys(
         DEFAULT_MARKETPLACE_IDS, _end_of(next_day)
     )

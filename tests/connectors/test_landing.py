@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from connectors.landing import MANIFEST_FILE, Manifest, land_day
+from connectors.orders import ORDER
 from connectors.sandbox.orders import order_versions
-from connectors.schemas import ORDER_FIELDS, validate_order
 from connectors.source import Page
 from storage.lake import Lake, local_path
 
@@ -23,8 +23,8 @@ SPEC = {
     "primary_key": ("AmazonOrderId",),
     "cursor_field": "LastUpdateDate",
     "schema_version": 1,
-    "validate": validate_order,
-    "known_fields": ORDER_FIELDS,
+    "validate": ORDER.schema.validate,
+    "known_fields": ORDER.schema.known_fields,
 }
 
 
@@ -77,7 +77,7 @@ def test_landing_keeps_records_as_received_and_reconciles_counts(lake_settings):
 
     landed = _lines(_partition(lake_settings) / "part-00000.jsonl.gz")
     quarantined = _lines(_quarantine(lake_settings) / "part-00000.jsonl.gz")
-    assert landed == [r for r in dirty if validate_order(r) is None]
+    assert landed == [r for r in dirty if ORDER.schema.validate(r) is None]
     assert list(landed[20]) == list(dirty[20])  # key order as received, too
     assert manifest.records_received == len(dirty) == manifest.records_landed + manifest.records_quarantined
     assert (manifest.records_landed, manifest.records_quarantined, manifest.duplicates) == (

@@ -20,11 +20,11 @@ import pytest
 
 from connectors.cursors import ensure_cursor_table
 from connectors.http import HttpConfig
-from connectors.ingest import ingest_source_day, orders_spec
+from connectors.ingest import ingest_source_day
 from connectors.landing import Manifest
-from connectors.orders import ORDERS_ENDPOINT
+from connectors.orders import ORDER
 from connectors.registry import SOURCES, SPECS
-from connectors.rest import Endpoint, SourceSpec
+from connectors.rest import Endpoint
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import RunningSandbox, sandbox_server
 from connectors.source import Window
@@ -46,7 +46,6 @@ FAULTS = FaultConfig(
 )
 LOOKBACK_HOURS, SLICE_HOURS = 6.0, 12.0
 FAST = {"max_attempts": 12, "backoff_initial_seconds": 0.02, "backoff_max_seconds": 0.2}
-ORDER_KEY = ("AmazonOrderId", "LastUpdateDate")
 ABSENT = object()
 
 
@@ -57,14 +56,8 @@ class Landed:
     manifests: dict[tuple[str, str, date], Manifest]
 
 
-def _spec(settings: Settings, source: str) -> SourceSpec:
-    return orders_spec(settings) if source == "orders" else SPECS[source]
-
-
 def _entity_keys(source: str) -> dict[str, tuple[str, ...]]:
     """Business key + cursor field of each entity (one record version) as the connector declares it."""
-    if source == "orders":
-        return {"order": ORDER_KEY}
     module = importlib.import_module(f"connectors.{source}")
     endpoints = [e for e in vars(module).values() if isinstance(e, Endpoint)]
     return {e.entity: (*e.primary_key, e.cursor_field) for e in endpoints}
@@ -125,7 +118,7 @@ def test_faults_happened_and_every_partition_reconciles(landed: Landed):
     quarantined = sum(m.records_quarantined for m in landed.manifests.values())
     duplicates = sum(m.duplicates for m in landed.manifests.values())
     assert total > 50_000 and quarantined > 0 and duplicates > 0
-    served = len(landed.sandbox.stats.snapshot(ORDERS_ENDPOINT))
+    served = len(landed.sandbox.stats.snapshot(ORDER.path))
     assert sum(m.requests for (s, _, _), m in landed.manifests.items() if s == "orders") == served
 
 
@@ -138,7 +131,7 @@ def _malformed_copy(bad: object, clean: dict) -> bool:
 
 def _truth(settings: Settings, source: str, entity: str, ds: date) -> list[dict]:
     """What the sandbox serves for the request windows of one day: slices of the look-back window."""
-    spec = _spec(settings, source)
+    spec = SPECS[source]
     if not spec.windowed:
         return truth_records(entity, SEED, ds, MARKETPLACES)
     window = spec.fetch_window(Window.for_day(ds), settings.ingest_lookback_hours)
@@ -148,7 +141,7 @@ def _truth(settings: Settings, source: str, entity: str, ds: date) -> list[dict]
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_no_record_is_missing_against_the_sandbox_truth(landed: Landed, source: str):
-    spec = _spec(landed.settings, source)
+    spec = SPECS[source]
     for entity, fields in _entity_keys(source).items():
         for ds in DAYS:
             manifest = landed.manifests[(source, entity, ds)]

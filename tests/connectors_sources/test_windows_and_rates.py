@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from connectors.ingest import ingest_source_day
-from connectors.orders import ORDERS_ENDPOINT
+from connectors.orders import ORDER
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import RunningSandbox, sandbox_server
 from connectors.source import Window, iso_z
@@ -41,7 +41,7 @@ def _truth(window: Window) -> set[tuple]:
 
 def test_a_day_is_requested_in_slices(sandbox, settings_for):
     run_settings = settings_for(sandbox, ingest_max_slice_hours=6.0, orders_requests_per_second=RATE)
-    asked = len(sandbox.stats.snapshot(ORDERS_ENDPOINT))
+    asked = len(sandbox.stats.snapshot(ORDER.path))
     (manifest,) = ingest_source_day(run_settings, "orders", DS, marketplace_ids=MARKETPLACES)
 
     day = Window.for_day(DS)
@@ -58,7 +58,7 @@ def test_a_day_is_requested_in_slices(sandbox, settings_for):
     assert _orders(run_settings, DS) == per_slice and per_slice > _truth(day)
     assert manifest.records_landed == manifest.records_received == len(per_slice)
     assert (manifest.window_start, manifest.window_end) == (iso_z(day.start), iso_z(day.end))
-    assert len(sandbox.stats.snapshot(ORDERS_ENDPOINT)) - asked == manifest.requests >= len(slices)
+    assert len(sandbox.stats.snapshot(ORDER.path)) - asked == manifest.requests >= len(slices)
 
 
 def test_the_look_back_lands_late_hours_again_and_keeps_the_cursor(sandbox, settings_for):

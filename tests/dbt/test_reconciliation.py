@@ -19,12 +19,12 @@ import pytest
 
 from connectors.cursors import ensure_cursor_table
 from connectors.http import HttpConfig
-from connectors.ingest import ingest_orders_day, record_manifests
+from connectors.ingest import ingest_source_day, record_manifests
 from connectors.landing import Manifest, land_resource, published_manifest
-from connectors.orders import ENTITY, SCHEMA_VERSION, SOURCE
+from connectors.orders import ORDER, SOURCE
+from connectors.record_schema import parse_timestamp
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import RunningSandbox, sandbox_server
-from connectors.schemas import ORDER_FIELDS, parse_timestamp, validate_order
 from connectors.source import Page, Resource, Window
 from ops.settings import Settings
 from spark_jobs.order_items import run_order_items
@@ -81,7 +81,7 @@ def manifests(wh: Settings, spark) -> dict[date, Manifest]:
     """The daily chain for each day, as the DAG runs it: ingest, Spark DWD, load."""
     landed = {}
     for ds in DAYS:
-        landed[ds] = ingest_orders_day(wh, ds, http=_http(wh))
+        landed[ds] = ingest_source_day(wh, "orders", ds, http=_http(wh))[0]
         run_order_items(spark, wh, ds)
         load_dwd_partitions(wh, "order_item", _window(ds, wh))
     return landed
@@ -205,19 +205,19 @@ def test_a_mart_that_drifted_from_postgres_is_flagged(wh: Settings, clean: Statu
 
 def reland_with_copies(settings: Settings, ds: date, copies: int) -> Manifest:
     """Land the day again with ``copies`` of its first records repeated (what a replayed page does)."""
-    landed = published_manifest(settings, SOURCE, ENTITY, ds)
+    landed = published_manifest(settings, SOURCE, ORDER.entity, ds)
     assert landed is not None
-    partition = local_path(Lake(settings.lake_uri).ods_partition(SOURCE, ENTITY, ds))
+    partition = local_path(Lake(settings.lake_uri).ods_partition(SOURCE, ORDER.entity, ds))
     with gzip.open(partition / landed.data_file, "rb") as fh:
         records = [orjson.loads(line) for line in fh]
     resource = Resource(
-        name=ENTITY,
+        name=ORDER.entity,
         primary_key=("AmazonOrderId",),
         cursor_field="LastUpdateDate",
-        schema_version=SCHEMA_VERSION,
+        schema_version=ORDER.schema.version,
         pages=lambda: iter([Page(number=1, records=records + records[:copies])]),
-        validate=validate_order,
-        known_fields=ORDER_FIELDS,
+        validate=ORDER.schema.validate,
+        known_fields=ORDER.schema.known_fields,
     )
     window = Window(parse_timestamp(landed.window_start), parse_timestamp(landed.window_end))
     manifest = land_resource(settings, SOURCE, resource, ds, window=window)
@@ -253,7 +253,7 @@ def test_a_manifest_missing_from_the_run_log_is_logged_again(wh: Settings, clean
     build(wh, MODEL)
     assert statuses(wh)[D1]["status"] == "missing_partition"
     for _ in range(2):
-        ingest_orders_day(wh, D1, http=_http(wh))  # already landed: reused, not fetched
+        ingest_source_day(wh, "orders", D1, http=_http(wh))[0]  # already landed: reused, not fetched
     with connect(wh) as conn:
         logged = conn.execute(
             "select count(*) from ops.run_log where step = 'ingest' and ds = %s", (D1,)
@@ -266,7 +266,7 @@ def test_a_manifest_missing_from_the_run_log_is_logged_again(wh: Settings, clean
 def test_a_landed_day_no_spark_run_has_read_is_flagged(wh: Settings, clean: Status) -> None:
     """The next day lands in ODS but DWD has not been built for it yet."""
     d3 = D2 + timedelta(days=1)
-    ingest_orders_day(wh, d3, http=_http(wh))
+    ingest_source_day(wh, "orders", d3, http=_http(wh))[0]
     build(wh, MODEL)
     after = statuses(wh)
     assert after[d3]["status"] == "missing_partition"

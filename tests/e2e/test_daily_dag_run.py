@@ -15,10 +15,11 @@ import psycopg
 import pytest
 import yaml
 
+from connectors.registry import SOURCES
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import sandbox_server
 from ops.airflow_runs import DagRunFailed, run_day
-from ops.pipeline import backfill, source_names
+from ops.pipeline import backfill
 from ops.settings import Settings
 from ops.stack import migrate_airflow
 from ops.summary import champion
@@ -78,7 +79,7 @@ def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
     assert manifest["records_landed"] > 1000
 
     ods = local_path(Lake(s.lake_uri).root_uri) / "ods"
-    for source in source_names():
+    for source in SOURCES:
         landed = list(ods.glob(f"{source}/*/ds={DAY.isoformat()}/_manifest.json"))
         assert landed, f"the mapped ingest task landed no ODS partition for {source}"
 

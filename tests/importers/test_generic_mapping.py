@@ -9,7 +9,7 @@ import pytest
 
 from connectors.importers import MappingError, import_export, load_mapping
 from connectors.importers.files import ImportFileError
-from connectors.schemas import validate_order
+from connectors.orders import ORDER
 from ops.settings import Settings
 from tests.importers.conftest import landed, quarantined
 
@@ -115,7 +115,7 @@ def test_bad_rows_are_quarantined_naming_file_line_and_column(lake_settings: Set
     assert [r["AmazonOrderId"] for r in second] == ["A7", "A8"]
     assert second[0]["OrderTotal"] == {"CurrencyCode": "EUR", "Amount": "4.50"}
     assert second[1]["OrderItems"][0]["Title"] == "two\nlines"
-    assert all(validate_order(r) is None for r in first + second)
+    assert all(ORDER.schema.validate(r) is None for r in first + second)
 
 
 def test_rerun_replaces_the_day_with_identical_bytes(lake_settings: Settings, export) -> None:

@@ -97,7 +97,7 @@ def test_every_row_is_landed_or_quarantined_with_its_reason(lake_settings: Setti
             "orders.csv line 3: bought is not a date-time in format %Y-%m-%d %H:%M:%S",
             "orders.csv line 4: customer_id is not found in customers.csv",
             "orders.csv line 5: order_id repeats the key of line 2",
-            "orders.csv line 6: missing OrderItems",
+            "orders.csv line 6: OrderItems is not a non-empty list of objects",
             "items.csv line 4: order_id belongs to an order rejected at orders.csv line 3",
             "items.csv line 5: order_id has no order row in orders.csv",
         ]

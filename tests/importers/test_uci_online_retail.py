@@ -13,7 +13,7 @@ import pytest
 
 from connectors.importers import MAPPINGS_DIR, import_export
 from connectors.landing import Manifest
-from connectors.schemas import validate_order
+from connectors.orders import ORDER
 from ops.settings import Settings
 from tests.importers.conftest import DATASETS, landed, quarantined
 
@@ -76,7 +76,7 @@ def test_month_lands_every_day_and_reconciles(month, expected) -> None:
         assert manifest.source == "uci_online_retail"
         assert manifest.records_received == manifest.records_landed + manifest.records_quarantined
         records = landed(own, "uci_online_retail", _day(manifest))
-        assert all(validate_order(r) is None for r in records)
+        assert all(ORDER.schema.validate(r) is None for r in records)
         assert sum(len(r["OrderItems"]) for r in records) == expected["items"][_day(manifest)]
     records = [r for m in manifests for r in landed(own, "uci_online_retail", _day(m))]
     assert {r["MarketplaceId"] for r in records} == {"UCI-UK"}
