@@ -67,7 +67,7 @@ from pyspark.sql import functions as F
 from ops.settings import Settings
 from spark_jobs.cli import add_days_argument, run_days
 from spark_jobs.entity_read import ods_days, read_ods
-from spark_jobs.entity_spec import ELEMENT_INDEX, EntityCounts, EntitySpec
+from spark_jobs.entity_spec import ELEMENT_INDEX, EntityCounts, EntitySpec, log_counts
 from spark_jobs.entity_typing import (
     OUTSIDE_WINDOW,
     PUBLISHED,
@@ -78,20 +78,13 @@ from spark_jobs.entity_typing import (
     to_dwd,
 )
 from spark_jobs.entity_write import write_partition, write_quarantine, write_window
+from spark_jobs.session import require_utc
 from storage.lake import Lake
-from storage.run_log import record_run
-from storage.warehouse import connect
 
 log = logging.getLogger(__name__)
 
 STEP = "spark_dwd"
 MAX_EXAMPLES = 5
-
-
-def _require_utc(spark: SparkSession) -> None:
-    tz = spark.conf.get("spark.sql.session.timeZone")
-    if tz not in ("UTC", "Etc/UTC", "GMT", "Z", "+00:00"):
-        raise RuntimeError(f"session time zone is {tz!r}; DWD dates and timestamps are defined in UTC")
 
 
 def _log_reject_examples(spec: EntitySpec, classified: DataFrame) -> None:
@@ -164,7 +157,7 @@ def run_entity(spark: SparkSession, settings: Settings, spec: EntitySpec, ds: da
     """ODS day ``ds`` (lookback: the window ending at ``ds``) of ``spec`` → its DWD partitions; returns
     the counts it logged to ``ops.run_log``."""
     started = time.monotonic()
-    _require_utc(spark)
+    require_utc(spark)
     lake = Lake(settings.lake_uri)
     days = ods_days(spark, settings, spec, ds)
     window = [days[0] + timedelta(days=n) for n in range((ds - days[0]).days + 1)]
@@ -196,17 +189,7 @@ def run_entity(spark: SparkSession, settings: Settings, spec: EntitySpec, ds: da
         ods_partitions=tuple(days),
         partitions=written,
     )
-    with connect(settings, autocommit=True) as conn, conn.transaction():
-        record_run(
-            conn,
-            step=STEP,
-            entity=spec.entity,
-            ds=ds,
-            rows_in=counts.rows_in,
-            rows_out=counts.rows_out,
-            rows_rejected=counts.rows_rejected,
-            details=counts.details(),
-        )
+    log_counts(settings, STEP, counts)
     log.info(
         "%s ds=%s: %d ODS records → %d rows; %d duplicates dropped, %d rejected %s; %.1f s",
         spec.entity,

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
+from ops.settings import Settings
 from spark_jobs.schemas import CORRUPT_RECORD
 from storage.lake import Lake
+from storage.run_log import record_run
+from storage.warehouse import connect
 
 ELEMENT, ELEMENT_INDEX = "_element", "_element_index"  # exploded entities: an element's JSON text, position
 
@@ -173,6 +176,13 @@ class EntityCounts:
     source: str = ""
     ods_entity: str = ""
     ods_records: int = 0  # ODS records read: rows_in counts list elements for exploded entities
+    emptied: tuple[date, ...] = ()  # window days that had rows and now have none (removed)
+    extra: dict[str, Any] = field(default_factory=dict)  # entity-specific run-log details
+
+    @property
+    def window_start(self) -> date:
+        """The first DWD day the run rebuilt (lookback entities: the oldest ODS day it read)."""
+        return self.ods_partitions[0] if self.ods_partitions else self.ds
 
     @property
     def reconciles(self) -> bool:
@@ -183,17 +193,49 @@ class EntityCounts:
     def details(self) -> dict[str, Any]:
         """The run-log details ``ads_reconciliation`` checks: which ODS days and records the run read
         and which DWD partitions it wrote (a window day missing from ``partitions`` was left empty)."""
-        window_start = self.ods_partitions[0] if self.ods_partitions else self.ds
         return {
             "source": self.source,
             "ods_entity": self.ods_entity,
             "ods_records": self.ods_records,
             "ods_partitions": [d.isoformat() for d in self.ods_partitions],
-            "window_start": window_start.isoformat(),
+            "window_start": self.window_start.isoformat(),
             "partitions": {d.isoformat(): n for d, n in sorted(self.partitions.items())},
             "duplicates_dropped": self.duplicates_dropped,
             "outside_window": self.outside_window,
             "rejected_reasons": self.rejected_reasons,
+            "emptied": [d.isoformat() for d in self.emptied],
             "reconciles": self.reconciles,
             "seconds": round(self.seconds, 3),
+            **self.extra,
         }
+
+
+class RunCounts(Protocol):
+    """What every DWD job reports (:class:`EntityCounts`, the order headers' counts)."""
+
+    entity: str
+    ds: date
+    rows_in: int
+
+    @property
+    def rows_out(self) -> int: ...
+
+    @property
+    def rows_rejected(self) -> int: ...
+
+    def details(self) -> dict[str, Any]: ...
+
+
+def log_counts(settings: Settings, step: str, counts: RunCounts) -> None:
+    """The run's row in ``ops.run_log``, in its own transaction (the lake write before it is durable)."""
+    with connect(settings, autocommit=True) as conn, conn.transaction():
+        record_run(
+            conn,
+            step=step,
+            entity=counts.entity,
+            ds=counts.ds,
+            rows_in=counts.rows_in,
+            rows_out=counts.rows_out,
+            rows_rejected=counts.rows_rejected,
+            details=counts.details(),
+        )

@@ -52,11 +52,10 @@ from ops.settings import Settings
 from spark_jobs.channels import API_SOURCE, PROFILES
 from spark_jobs.cli import add_days_argument, run_days
 from spark_jobs.currency import FX_RATE_TYPE, REPORTING_FIELDS
+from spark_jobs.entity_spec import log_counts
 from spark_jobs.lake_io import delete_path, list_entries, path_exists
 from spark_jobs.schemas import DWD_ORDER_ITEM, PARTITION_COLUMN, SOURCE_PARTITION_COLUMN
 from storage.lake import Lake
-from storage.run_log import record_run
-from storage.warehouse import connect
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +123,8 @@ class HeaderCounts:
     ds: date
     rows_in: int
     partitions: dict[date, int] = field(default_factory=dict)  # headers written per day
+    entity: str = ENTITY
+    rows_rejected: int = 0  # headers aggregate published items: nothing to reject
     item_rows: dict[date, int] = field(default_factory=dict)  # item rows read per day
     emptied: tuple[date, ...] = ()
     seconds: float = 0.0
@@ -269,19 +270,6 @@ def _remove_emptied(
     return emptied
 
 
-def _log_run(settings: Settings, counts: HeaderCounts) -> None:
-    with connect(settings, autocommit=True) as conn, conn.transaction():
-        record_run(
-            conn,
-            step=STEP,
-            entity=ENTITY,
-            ds=counts.ds,
-            rows_in=counts.rows_in,
-            rows_out=counts.rows_out,
-            details=counts.details(),
-        )
-
-
 # ---- the job ----------------------------------------------------------------------------------------
 def run_order_headers(
     spark: SparkSession, settings: Settings, start: date, end: date, source: str = SOURCE
@@ -316,7 +304,7 @@ def run_order_headers(
         emptied=tuple(emptied),
         seconds=time.monotonic() - started,
     )
-    _log_run(settings, counts)
+    log_counts(settings, STEP, counts)
     log.info(
         "%s/%s %s..%s: %d item rows → %d orders in %d partitions (%d emptied); %.1f s",
         source,

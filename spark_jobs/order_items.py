@@ -35,7 +35,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -56,6 +55,7 @@ from spark_jobs.currency import (
     warehouse_fx_table,
     with_reporting_amounts,
 )
+from spark_jobs.entity_spec import EntityCounts, OdsPartitionMissingError, log_counts
 from spark_jobs.lake_io import delete_path, list_entries, path_exists
 from spark_jobs.marketplaces import UnknownMarketplaceError
 from spark_jobs.schemas import (
@@ -65,10 +65,9 @@ from spark_jobs.schemas import (
     PARTITION_COLUMN,
     SOURCE_PARTITION_COLUMN,
 )
+from spark_jobs.session import require_utc
 from spark_jobs.statuses import UnknownStatusError
 from storage.lake import Lake
-from storage.run_log import record_run
-from storage.warehouse import connect
 
 log = logging.getLogger(__name__)
 
@@ -82,59 +81,6 @@ INT32_MAX = 2**31 - 1
 MAX_AMOUNT = Decimal("9999999999.99")  # |unit_price| <= |line amount|, so both fit their decimals
 
 PUBLISHED, SUPERSEDED, OUTSIDE_WINDOW, REJECTED = "published", "superseded", "outside_window", "rejected"
-
-
-class OdsPartitionMissingError(FileNotFoundError):
-    """The run's own ODS day has not landed: publishing now would publish a partial day."""
-
-
-@dataclass(frozen=True)
-class JobCounts:
-    """What one run read, dropped and wrote. Reconciles in item rows (an ODS record without parseable
-    items counts as one row): ``rows_in = rows_out + rows_rejected + duplicates_dropped + outside_window``.
-    """
-
-    entity: str
-    ds: date
-    window_start: date
-    ods_partitions: tuple[date, ...]
-    ods_records: int
-    rows_in: int
-    rows_rejected: int
-    duplicates_dropped: int
-    outside_window: int
-    partitions: dict[date, int] = field(default_factory=dict)
-    rejected_reasons: dict[str, int] = field(default_factory=dict)
-    emptied: tuple[date, ...] = ()  # window days that had rows of this source and now have none
-    seconds: float = 0.0
-    source: str = SOURCE
-    reporting_currency: str = ""
-
-    @property
-    def rows_out(self) -> int:
-        return sum(self.partitions.values())
-
-    @property
-    def reconciles(self) -> bool:
-        return (
-            self.rows_in == self.rows_out + self.rows_rejected + self.duplicates_dropped + self.outside_window
-        )
-
-    def details(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "window_start": self.window_start.isoformat(),
-            "ods_partitions": [d.isoformat() for d in self.ods_partitions],
-            "ods_records": self.ods_records,
-            "duplicates_dropped": self.duplicates_dropped,
-            "outside_window": self.outside_window,
-            "rejected_reasons": self.rejected_reasons,
-            "partitions": {d.isoformat(): n for d, n in sorted(self.partitions.items())},
-            "emptied": [d.isoformat() for d in self.emptied],
-            "reporting_currency": self.reporting_currency,
-            "reconciles": self.reconciles,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 # ---- reading ----------------------------------------------------------------------------------------
@@ -570,16 +516,10 @@ def _remove_emptied_partitions(
     return emptied
 
 
-def _require_utc(spark: SparkSession) -> None:
-    tz = spark.conf.get("spark.sql.session.timeZone")
-    if tz not in ("UTC", "Etc/UTC", "GMT", "Z", "+00:00"):
-        raise RuntimeError(f"session time zone is {tz!r}; DWD dates and timestamps are defined in UTC")
-
-
 # ---- the job ----------------------------------------------------------------------------------------
 def run_order_items(
     spark: SparkSession, settings: Settings, ds: date, source: str = SOURCE, fx: FxTable | None = None
-) -> JobCounts:
+) -> EntityCounts:
     """Rebuild DWD order_item partitions [ds - lookback, ds] of one ODS source; returns and logs counts.
 
     Only ``source``'s sub-partition of each day is replaced; the other sources' rows stay as they are.
@@ -587,7 +527,7 @@ def run_order_items(
     """
     profile = profile_for(source)
     started = time.monotonic()
-    _require_utc(spark)
+    require_utc(spark)
     fx = fx or warehouse_fx_table(settings)
     lake = Lake(settings.lake_uri)
     ods_days = readable_ods_days(spark, lake, ds, settings.dwd_lookback_days, source)
@@ -622,13 +562,15 @@ def run_order_items(
             .parquet(lake.dwd_table(ENTITY))
         )
         emptied = _remove_emptied_partitions(spark, lake, window_start, ds, set(partitions), source)
-        counts = JobCounts(
+        counts = EntityCounts(
             entity=ENTITY,
             ds=ds,
-            window_start=window_start,
+            source=source,
+            ods_entity=ODS_ENTITY,
             ods_partitions=tuple(ods_days),
             ods_records=sum(row.records for row in summary),
             rows_in=sum(rows_by_fate.values()),
+            rows_out=sum(partitions.values()),
             rows_rejected=rejected,
             duplicates_dropped=rows_by_fate.get(SUPERSEDED, 0),
             outside_window=rows_by_fate.get(OUTSIDE_WINDOW, 0),
@@ -636,22 +578,11 @@ def run_order_items(
             rejected_reasons=dict(reasons),
             emptied=tuple(emptied),
             seconds=time.monotonic() - started,
-            source=source,
-            reporting_currency=settings.reporting_currency,
+            extra={"reporting_currency": settings.reporting_currency},
         )
     finally:
         classified.unpersist()
-    with connect(settings, autocommit=True) as conn, conn.transaction():
-        record_run(
-            conn,
-            step=STEP,
-            entity=ENTITY,
-            ds=ds,
-            rows_in=counts.rows_in,
-            rows_out=counts.rows_out,
-            rows_rejected=counts.rows_rejected,
-            details=counts.details(),
-        )
+    log_counts(settings, STEP, counts)
     log.info(
         "%s/%s ds=%s: %d ODS records (%d item rows) from %d days → %d rows in %d partitions; "
         "%d duplicates dropped, %d outside window, %d rejected; %.1f s (%.0f rows/s)",

@@ -114,3 +114,10 @@ def build_spark_session(settings: Settings, app_name: str = "mercator") -> Spark
         "configured" if uses_s3a(settings) else "off",
     )
     return spark
+
+
+def require_utc(spark: SparkSession) -> None:
+    """DWD dates and timestamps are defined in UTC: a job on a session in another zone would shift them."""
+    tz = spark.conf.get("spark.sql.session.timeZone")
+    if tz not in ("UTC", "Etc/UTC", "GMT", "Z", "+00:00"):
+        raise RuntimeError(f"session time zone is {tz!r}; DWD dates and timestamps are defined in UTC")

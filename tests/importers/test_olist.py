@@ -114,5 +114,6 @@ def test_orders_without_items_are_quarantined_with_file_and_line(olist, expected
         order_id = entry["record"]["order"]["AmazonOrderId"]
         line = expected["without_items"][order_id]
         assert entry["reason"] == (
-            f"olist/subset_2017_10k_orders/olist_orders_dataset.csv line {line}: OrderItems is not a non-empty list of objects"
+            f"olist/subset_2017_10k_orders/olist_orders_dataset.csv line {line}: "
+            "OrderItems is not a non-empty list of objects"
         )

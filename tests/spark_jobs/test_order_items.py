@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 
 from ops.settings import Settings
+from spark_jobs.entity_spec import OdsPartitionMissingError
 from spark_jobs.marketplaces import UnknownMarketplaceError
 from spark_jobs.order_items import (
-    OdsPartitionMissingError,
     classify,
     pseudonymise,
     read_ods,
