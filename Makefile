@@ -17,6 +17,7 @@ demo: install
 	$(RUN) mercator demo
 
 test: install
+	$(RUN) lint-imports
 	$(RUN) pytest -m "not bench"
 
 bench: install
@@ -37,6 +38,7 @@ docs: install
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 format: install
 	$(RUN) ruff format .

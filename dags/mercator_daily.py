@@ -50,7 +50,7 @@ def _gate(step, *args):
     """Run a quality gate; a failed expectation fails the task at once (retrying cannot fix bad data)."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from spark_jobs.quality import DataQualityError
+    from ops.quality.engine import DataQualityError
 
     try:
         return step(_settings(), *args)
@@ -80,21 +80,20 @@ def mercator_daily():
         from ops.pipeline import build_dwd
 
         ds = _ds(data_interval_start)
-        return build_dwd(_settings(), ds, ds)
+        return build_dwd(_settings(), ds, ds, [ORDERS])
 
     @task
     def validate_dwd(built: dict, data_interval_start=None) -> dict:
-        from ops.pipeline import validate_dwd
+        from ops.quality.gates import validate_dwd
 
         ds = _ds(data_interval_start)
-        return _gate(validate_dwd, ds, ds)
+        return _gate(validate_dwd, ds, ds, built)
 
     @task
-    def load_dwd(validated: dict, data_interval_start=None) -> dict:
+    def load_dwd(built: dict) -> dict:
         from ops.pipeline import load_dwd
 
-        ds = _ds(data_interval_start)
-        return load_dwd(_settings(), ds, ds)
+        return load_dwd(_settings(), built)
 
     @task
     def dbt_build(layer: str, upstream: list[dict], data_interval_start=None) -> dict:
@@ -138,15 +137,16 @@ def mercator_daily():
 
     @task
     def build_source_dwd(data_interval_start=None) -> dict:
-        from ops.pipeline import build_source_dwd
+        from ops.pipeline import build_dwd
 
-        return build_source_dwd(_settings(), _ds(data_interval_start))
+        ds = _ds(data_interval_start)
+        return build_dwd(_settings(), ds, ds, [s for s in SOURCES if s != ORDERS])
 
     @task
     def load_source_dwd(built: dict) -> dict:
-        from ops.pipeline import load_source_dwd
+        from ops.pipeline import load_dwd
 
-        return load_source_dwd(_settings(), built)
+        return load_dwd(_settings(), built)
 
     @task
     def analyze_experiments(source_dwd: dict, orders_loaded: dict, data_interval_start=None) -> dict:
@@ -154,35 +154,37 @@ def mercator_daily():
 
         return analyze_experiments(_settings(), _ds(data_interval_start))
 
-    # Quality gates (ops/quality_gates.py): each is an extra upstream of the step it protects.
+    # Quality gates (ops/quality/gates.py): each is an extra upstream of the step it protects.
     @task
     def validate_ods_orders(ingested: dict, data_interval_start=None) -> dict:
-        from ops.quality_gates import validate_ods_orders
+        from ops.quality.gates import validate_ods_sources
 
-        return _gate(validate_ods_orders, _ds(data_interval_start))
+        return _gate(validate_ods_sources, _ds(data_interval_start), [ORDERS])
 
     @task
     def validate_ods_sources(data_interval_start=None) -> dict:
-        from ops.quality_gates import validate_ods_sources
+        from ops.quality.gates import validate_ods_sources
 
-        return _gate(validate_ods_sources, _ds(data_interval_start))
+        return _gate(validate_ods_sources, _ds(data_interval_start), [s for s in SOURCES if s != ORDERS])
 
     @task
     def validate_source_dwd(source_dwd: dict, data_interval_start=None) -> dict:
-        from ops.quality_gates import validate_source_dwd
+        from ops.quality.gates import validate_dwd
 
-        return _gate(validate_source_dwd, _ds(data_interval_start), source_dwd)
+        ds = _ds(data_interval_start)
+        return _gate(validate_dwd, ds, ds, source_dwd)
 
     @task
     def validate_ads(transformed: dict, data_interval_start=None) -> dict:
-        from ops.quality_gates import validate_ads
+        from ops.quality.gates import validate_ads
 
         return _gate(validate_ads, _ds(data_interval_start))
 
     ingested = ingest_orders()
     built = build_dwd(ingested)
     validate_ods_orders(ingested) >> built
-    orders_loaded = load_dwd(validate_dwd(built))
+    orders_loaded = load_dwd(built)
+    validate_dwd(built) >> orders_loaded
     source_dwd = build_source_dwd()
     source_loaded = load_source_dwd(source_dwd)
     validate_source_dwd(source_dwd) >> source_loaded

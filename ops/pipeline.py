@@ -1,14 +1,17 @@
-"""The daily pipeline as plain functions: what each DAG task (and a CLI backfill) calls.
+"""The pipeline as plain functions: what each DAG task, ``mercator backfill`` and ``mercator import`` call.
 
-Each step takes settings and a business-date interval, does one thing, logs counts in and out and
-returns a small JSON-able summary (it travels through XCom). Heavy imports stay inside the steps so
-DAG parsing stays fast.
+One chain for every source: ingest → ODS gate → Spark DWD → DWD gate → load → dbt. Each step takes
+settings and an explicit business-date interval (and the sources it covers), does one thing, logs counts
+in and out and returns a small JSON-able summary (it travels through XCom); ``build_dwd`` says which DWD
+partitions it rewrote, and the gate and the loader take exactly those. Heavy imports stay inside the
+steps so DAG parsing stays fast.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,6 @@ from typing import Any
 from ops.settings import Settings
 
 log = logging.getLogger(__name__)
-
-ORDER_ITEM = "order_item"
 
 
 def days_between(start: date, end: date) -> list[date]:
@@ -53,51 +54,136 @@ def ingest_source(settings: Settings, source: str, ds: date) -> dict[str, Any]:
     return summary
 
 
-SOURCE_DWD_SPECS = (
-    "asin_daily_snapshot",
-    "review",
-    "shop_health_daily",
-    "ad_campaign_hourly",
-    "campaign_exposure",
-    "tracking_event",
-    "refund",  # one row per refunded order line: explodes each event's ShipmentItemAdjustmentList
-    "shipment",  # rebuilds its look-back window of created days
-    "catalog_item",  # SCD2: also rewrites the partitions whose versions it closed
-)
+def ingest(settings: Settings, start: date, end: date, sources: Sequence[str]) -> dict[str, int]:
+    """Every day of [start, end] of every source, oldest day first; records landed per source."""
+    days = days_between(start, end)
+    started = time.monotonic()
+    landed = dict.fromkeys(sources, 0)
+    for index, ds in enumerate(days, 1):
+        for source in sources:
+            landed[source] += sum(
+                e["landed"] for e in ingest_source(settings, source, ds)["entities"].values()
+            )
+        if index % 10 == 0 or index == len(days):
+            rate = sum(landed.values()) / max(time.monotonic() - started, 1e-9)
+            log.info("ingest: %d/%d days, %s records (%.0f records/s)", index, len(days), landed, rate)
+    return landed
 
 
-def build_source_dwd(settings: Settings, ds: date) -> dict[str, Any]:
-    """ODS → DWD Parquet for the source entities; says which partitions each rewrote (what to load)."""
+def validate_ods(settings: Settings, start: date, end: date, sources: Sequence[str]) -> dict[str, Any]:
+    """The ODS gate on every landed day of the interval, before Spark reads it."""
+    from ops.quality.gates import validate_ods_sources
+
+    gated = [s for s in sources if s in _api_sources()]  # file imports are validated while they land
+    checked = [validate_ods_sources(settings, ds, gated) for ds in days_between(start, end)] if gated else []
+    return {"days": len(checked), "expectations": sum(c["expectations"] for c in checked)}
+
+
+def _api_sources() -> tuple[str, ...]:
+    from connectors.registry import SOURCES
+
+    return SOURCES
+
+
+def build_dwd(settings: Settings, start: date, end: date, sources: Sequence[str]) -> dict[str, Any]:
+    """ODS → DWD Parquet for every entity of ``sources`` over [start, end], in one Spark application.
+
+    Says, per entity, which partitions the build rewrote: what the DWD gate checks and the loader loads.
+    """
     from pyspark.sql import SparkSession
 
-    from spark_jobs.entity_job import days_to_load, run_entity
+    from spark_jobs.registry import flat_specs_of, is_order_source
     from spark_jobs.session import build_spark_session
 
-    specs = _source_dwd_specs()
+    # Reuse a session the caller already runs (one Spark application per process); own it otherwise.
     active = SparkSession.getActiveSession()
-    spark = active or build_spark_session(settings, app_name=f"mercator-source-dwd-{ds}")
+    spark = active or build_spark_session(settings, app_name=f"mercator-dwd-{start}-{end}")
+    built: dict[str, Any] = {}
     try:
-        counts = {spec.entity: run_entity(spark, settings, spec, ds) for spec in specs}
+        for source in (s for s in sources if is_order_source(s)):
+            _merge(built, _build_orders(spark, settings, start, end, source))
+        for spec in flat_specs_of(sources):
+            _merge(built, _build_flat(spark, settings, spec, start, end))
     finally:
         if active is None:
             spark.stop()
-    summary = {
-        spec.entity: {
-            "rows_in": counts[spec.entity].rows_in,
-            "rows_out": counts[spec.entity].rows_out,
-            "rejected": counts[spec.entity].rows_rejected,
-            "days": [day.isoformat() for day in days_to_load(spec, counts[spec.entity])],
+    log.info("dwd %s..%s of %s: %s", start, end, ",".join(sources), built)
+    return built
+
+
+def _merge(built: dict[str, Any], runs: dict[str, Any]) -> None:
+    """Add one build's entities to the summary: days unite, counts add up."""
+    for entity, run in runs.items():
+        if entity not in built:
+            built[entity] = run
+            continue
+        seen = built[entity]
+        seen["days"] = sorted({*seen["days"], *run["days"]})
+        for count in ("rows_in", "rows_out", "rejected"):
+            seen[count] += run[count]
+
+
+def _build_orders(spark: Any, settings: Settings, start: date, end: date, source: str) -> dict[str, Any]:
+    """Order items of one channel source over the interval in one job, then their headers."""
+    from spark_jobs.order_header import run_order_headers
+    from spark_jobs.order_items import run_order_items
+    from spark_jobs.registry import ORDER_HEADER, ORDER_ITEM
+
+    # An interval is one job over a wider window: the last day's run with the lookback stretched back to
+    # cover the first day's, instead of re-reading overlapping windows once per day.
+    widened = settings.model_copy(
+        update={"dwd_lookback_days": settings.dwd_lookback_days + (end - start).days}
+    )
+    items = run_order_items(spark, widened, end, source)
+    headers = run_order_headers(spark, settings, items.window_start, items.ds, source)
+    days = [day.isoformat() for day in dwd_days(settings, start, end)]
+    return {
+        ORDER_ITEM: {
+            "days": days,
+            "clear_missing": False,
+            "rows_in": items.rows_in,
+            "rows_out": items.rows_out,
+            "rejected": items.rows_rejected,
+        },
+        # The header job removes the days it left without rows: clear_missing mirrors that in Postgres.
+        ORDER_HEADER: {
+            "days": days,
+            "clear_missing": True,
+            "rows_in": headers.rows_in,
+            "rows_out": headers.rows_out,
+            "rejected": 0,
+        },
+    }
+
+
+def _build_flat(spark: Any, settings: Settings, spec: Any, start: date, end: date) -> dict[str, Any]:
+    """One flat entity, day by day (a day's run reads that ODS day, or its look-back window)."""
+    from spark_jobs.entity_job import days_to_load, run_entity
+
+    built: dict[str, Any] = {}
+    for ds in days_between(start, end):
+        counts = run_entity(spark, settings, spec, ds)
+        run = {
+            "days": [day.isoformat() for day in days_to_load(spec, counts)],
             # Multi-day jobs remove the days they left without rows: the load mirrors that in Postgres.
             "clear_missing": bool(spec.lookback or spec.publish is not None),
+            "rows_in": counts.rows_in,
+            "rows_out": counts.rows_out,
+            "rejected": counts.rows_rejected,
         }
-        for spec in specs
-    }
-    log.info("source dwd %s: %s", ds, summary)
-    return summary
+        _merge(built, {spec.entity: run})
+    return built
 
 
-def load_source_dwd(settings: Settings, built: dict[str, Any]) -> dict[str, int]:
-    """Load what :func:`build_source_dwd` rewrote (after its quality gate): rows loaded per entity."""
+def validate_dwd(settings: Settings, start: date, end: date, built: dict[str, Any]) -> dict[str, Any]:
+    """Great Expectations gate on every DWD partition the build rewrote; raises DataQualityError."""
+    from ops.quality.gates import validate_dwd as gate
+
+    return gate(settings, start, end, built)
+
+
+def load_dwd(settings: Settings, built: dict[str, Any]) -> dict[str, int]:
+    """Load what :func:`build_dwd` rewrote (after its quality gate): rows loaded per entity."""
     from storage.loader import load_dwd_partitions
 
     loaded = {
@@ -111,14 +197,8 @@ def load_source_dwd(settings: Settings, built: dict[str, Any]) -> dict[str, int]
         )
         for entity, run in built.items()
     }
-    log.info("loaded source dwd: %s", loaded)
+    log.info("loaded dwd: %s", loaded)
     return loaded
-
-
-def _source_dwd_specs() -> list[Any]:
-    import importlib
-
-    return [importlib.import_module(f"spark_jobs.{entity}").SPEC for entity in SOURCE_DWD_SPECS]
 
 
 def analyze_experiments(settings: Settings, ds: date) -> dict[str, Any]:
@@ -130,70 +210,6 @@ def analyze_experiments(settings: Settings, ds: date) -> dict[str, Any]:
         reports = analyze_finished_campaigns(conn, ds)
     summary = {"experiments": [report.experiment for report in reports]}
     log.info("experiments analysed as of %s: %s", ds, summary)
-    return summary
-
-
-def build_dwd(settings: Settings, start: date, end: date, source: str = "orders") -> dict[str, Any]:
-    """ODS → DWD for every DWD partition the interval can change, in one Spark application."""
-    from pyspark.sql import SparkSession
-
-    from spark_jobs.order_header import run_order_headers
-    from spark_jobs.order_items import run_order_items
-    from spark_jobs.session import build_spark_session
-
-    # Reuse a session the caller already runs (one Spark application per process); own it otherwise.
-    active = SparkSession.getActiveSession()
-    spark = active or build_spark_session(settings, app_name=f"mercator-dwd-{start}-{end}")
-    # An interval is one job over a wider window: the last day's run with the lookback stretched back to
-    # cover the first day's, instead of re-reading overlapping windows once per day.
-    widened = settings.model_copy(
-        update={"dwd_lookback_days": settings.dwd_lookback_days + (end - start).days}
-    )
-    started = time.monotonic()
-    try:
-        counts = run_order_items(spark, widened, end, source)
-        # Order headers are aggregated from the items just written, over the same window of days.
-        headers = run_order_headers(spark, settings, counts.window_start, counts.ds, source)
-    finally:
-        if active is None:
-            spark.stop()
-    summary = {
-        "rows_in": counts.rows_in,
-        "rows_out": counts.rows_out,
-        "rejected": counts.rows_rejected,
-        "duplicates": counts.duplicates_dropped,
-        "partitions": len(counts.partitions),
-        "orders": {"rows_in": headers.rows_in, "rows_out": headers.rows_out},
-        "seconds": round(time.monotonic() - started, 1),
-    }
-    log.info("dwd order_item + orders from %s %s..%s: %s", source, start, end, summary)
-    return summary
-
-
-def validate_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
-    """Great Expectations gate on the DWD partitions the interval touched; raises DataQualityError."""
-    from spark_jobs.quality import validate_dwd_partitions
-
-    result = validate_dwd_partitions(settings, ORDER_ITEM, dwd_days(settings, start, end))
-    summary = {"partitions": len(result.partitions), "expectations": result.expectations_evaluated}
-    log.info("dwd validation %s..%s passed: %s", start, end, summary)
-    return summary
-
-
-def load_dwd(settings: Settings, start: date, end: date) -> dict[str, Any]:
-    from storage.loader import load_dwd_partitions
-
-    orders = "orders"  # order headers (spark_jobs/order_header.py); `order` is an SQL reserved word
-    days = dwd_days(settings, start, end)
-    loaded = load_dwd_partitions(settings, ORDER_ITEM, days)
-    # build_dwd removes the header days it left without rows: clear_missing mirrors that in Postgres.
-    headers = load_dwd_partitions(settings, orders, days, clear_missing=True)
-    summary = {
-        "partitions": len(loaded),
-        "rows": sum(loaded.values()),
-        "orders": {"partitions": sum(n > 0 for n in headers.values()), "rows": sum(headers.values())},
-    }
-    log.info("loaded dwd.%s and dwd.%s %s..%s: %s", ORDER_ITEM, orders, start, end, summary)
     return summary
 
 
@@ -245,34 +261,40 @@ def score_churn(settings: Settings, as_of: date) -> dict[str, Any]:
     return {"score_date": as_of.isoformat(), "rows": rows}
 
 
-def backfill(settings: Settings, start: date, end: date) -> dict[str, Any]:
-    """Many days at once: ingest each day, then one Spark application, one load and one dbt build."""
-    days = days_between(start, end)
-    started = time.monotonic()
-    landed = 0
-    for index, ds in enumerate(days, 1):
-        landed += sum(e["landed"] for e in ingest_source(settings, "orders", ds)["entities"].values())
-        if index % 10 == 0 or index == len(days):
-            rate = landed / max(time.monotonic() - started, 1e-9)
-            log.info(
-                "backfill ingest: %d/%d days, %d records (%.0f records/s)", index, len(days), landed, rate
-            )
-    summary = {
-        "days": len(days),
-        "landed": landed,
-        "dwd": build_dwd(settings, start, end),
-        "validation": validate_dwd(settings, start, end),
-        "load": load_dwd(settings, start, end),
+def run_chain(settings: Settings, start: date, end: date, sources: Sequence[str]) -> dict[str, Any]:
+    """Landed ODS → every gate → DWD → Postgres → dbt for the interval: what every caller runs."""
+    ods_gate = validate_ods(settings, start, end, sources)  # before Spark reads a single record
+    built = build_dwd(settings, start, end, sources)
+    dwd_gate = validate_dwd(settings, start, end, built)  # before anything reaches Postgres
+    return {
+        "ods_gate": ods_gate,
+        "dwd": built,
+        "dwd_gate": dwd_gate,
+        "load": load_dwd(settings, built),
         "dbt": transform(settings, start, end),
     }
-    log.info("backfill %s..%s done in %.0fs", start, end, time.monotonic() - started)
+
+
+def backfill(
+    settings: Settings, start: date, end: date, sources: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Many days at once: ingest each day of every source, then one chain over the whole interval."""
+    sources = tuple(sources or _api_sources())
+    started = time.monotonic()
+    landed = ingest(settings, start, end, sources)
+    summary = {
+        "days": len(days_between(start, end)),
+        "landed": landed,
+        **run_chain(settings, start, end, sources),
+    }
+    log.info("backfill %s..%s of %s done in %.0fs", start, end, ",".join(sources), time.monotonic() - started)
     return summary
 
 
 def import_to_marts(
     settings: Settings, mapping: str, start: date, end: date, *, data_dir: Path | None = None
 ) -> dict[str, Any]:
-    """A file export all the way to the marts: land ODS, build DWD, gate it, load it, run dbt."""
+    """A file export all the way to the marts: land ODS, then the same chain as every source."""
     from connectors.importers.importer import import_export, resolve_mapping
     from connectors.ingest import record_manifests
 
@@ -280,15 +302,13 @@ def import_to_marts(
     if not manifests:
         raise ValueError(f"export {mapping!r} has no purchase days in {start}..{end}")
     record_manifests(settings, manifests)  # the imported days reconcile in ads_reconciliation too
+    source = manifests[0].source
     summary = {
-        "source": manifests[0].source,
+        "source": source,
         "days": len(manifests),
         "landed": sum(m.records_landed for m in manifests),
         "quarantined": sum(m.records_quarantined for m in manifests),
-        "dwd": build_dwd(settings, start, end, source=manifests[0].source),
-        "validation": validate_dwd(settings, start, end),
-        "load": load_dwd(settings, start, end),
-        "dbt": transform(settings, start, end),
+        **run_chain(settings, start, end, [source]),
     }
     log.info("imported %s %s..%s into the marts: %s", mapping, start, end, summary)
     return summary

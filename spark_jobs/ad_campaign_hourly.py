@@ -4,19 +4,15 @@ Money stays decimal (``numeric(14,2)``, in the campaign's own currency); an hour
 an hour is rejected rather than silently truncated. ``asin`` (the advertised product, ads schema v2) is
 optional: ODS days landed before it read it as null.
 ``python -m spark_jobs.ad_campaign_hourly --ds 2025-11-05`` or
-``run_ad_campaign_hourly(spark, settings, ds)``.
+``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ops.settings import Settings
-from spark_jobs.entity_job import main_for, run_entity
-from spark_jobs.entity_spec import BIGINT, CURRENCY, TIMESTAMP, Check, EntityCounts, EntitySpec, Field
+from spark_jobs.entity_job import main_for
+from spark_jobs.entity_spec import BIGINT, CURRENCY, TIMESTAMP, Check, EntitySpec, Field
 
 MONEY = "decimal(14,2)"
 
@@ -47,10 +43,6 @@ SPEC = EntitySpec(
         ),
     ),
 )
-
-
-def run_ad_campaign_hourly(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

@@ -4,18 +4,15 @@ The latest version of each snapshot wins; ``ds`` is the snapshot date. The serve
 (``{amount, currencyCode}``) becomes ``price`` (decimal, in the marketplace's currency) and ``currency``;
 a snapshot with only one of them, a rating outside [0, 5] or a buy-box share outside [0, 1] is rejected.
 ``python -m spark_jobs.asin_daily_snapshot --ds 2025-11-05`` or
-``run_asin_daily_snapshot(spark, settings, ds)``.
+``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from pyspark.sql import Column, SparkSession
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from ops.settings import Settings
-from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_job import main_for
 from spark_jobs.entity_spec import (
     BOOLEAN,
     CURRENCY,
@@ -23,7 +20,6 @@ from spark_jobs.entity_spec import (
     DOUBLE,
     INTEGER,
     Check,
-    EntityCounts,
     EntitySpec,
     Field,
 )
@@ -78,10 +74,6 @@ SPEC = EntitySpec(
         ),
     ),
 )
-
-
-def run_asin_daily_snapshot(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

@@ -4,18 +4,13 @@ The CRM's ``customer_id`` is the marketplace BuyerId, so it becomes ``customer_k
 :mod:`spark_jobs.pii` gives ``dwd.order_item.customer_key`` (exposures join to orders on it). The CRM's
 ``exposure_id`` embeds that BuyerId (``<experiment>:<BuyerId>``), so DWD keeps only its keyed hash,
 ``exposure_key``. Neither clear value reaches DWD.
-``python -m spark_jobs.campaign_exposure --ds 2025-11-05`` or ``run_campaign_exposure(spark, settings, ds)``.
+``python -m spark_jobs.campaign_exposure --ds 2025-11-05`` or ``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from pyspark.sql import SparkSession
-
-from ops.settings import Settings
-from spark_jobs.entity_job import main_for, run_entity
-from spark_jobs.entity_spec import BOOLEAN, CURRENCY, TIMESTAMP, EntityCounts, EntitySpec, Field
+from spark_jobs.entity_job import main_for
+from spark_jobs.entity_spec import BOOLEAN, CURRENCY, TIMESTAMP, EntitySpec, Field
 
 CHANNELS = ("email", "sms")
 
@@ -37,10 +32,6 @@ SPEC = EntitySpec(
     key=("exposure_key",),
     partition_by="sent_at",
 )
-
-
-def run_campaign_exposure(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

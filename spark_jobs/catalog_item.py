@@ -29,7 +29,7 @@ version in force on its purchase day.
 
 Loading: the run returns every partition it rewrote; ``storage.loader.load_dwd_partitions`` mirrors each
 one in its own transaction (ops.pipeline passes them all).
-``python -m spark_jobs.catalog_item --ds 2025-11-05`` or ``run_catalog_item(spark, settings, ds)``.
+``python -m spark_jobs.catalog_item --ds 2025-11-05`` or ``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DateType, StructField, StructType, TimestampType
 
-from ops.settings import Settings
-from spark_jobs.entity_job import main_for, run_entity
+from spark_jobs.entity_job import main_for
 from spark_jobs.entity_spec import (
     BOOLEAN,
     CURRENCY,
@@ -49,7 +48,6 @@ from spark_jobs.entity_spec import (
     INTEGER,
     TIMESTAMP,
     Check,
-    EntityCounts,
     EntitySpec,
     Field,
 )
@@ -203,10 +201,6 @@ SPEC = EntitySpec(
     version_by=VALID_FROM,
     publish=publish_scd2,
 )
-
-
-def run_catalog_item(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

@@ -16,22 +16,20 @@ is rejected with that reason. ``fee_amount`` is the net of the line's fee adjust
 (positive: credited back to the seller, e.g. the referral ``Commission``; negative: kept, e.g.
 ``RefundCommission``); no fee list means 0. ``MarketplaceName`` (``Amazon.com``) becomes
 ``marketplace_id``; an unknown name is rejected. PII: none (a refund event carries no buyer field).
-``python -m spark_jobs.refund --ds 2025-11-05`` or ``run_refund(spark, settings, ds)``.
+``python -m spark_jobs.refund --ds 2025-11-05`` or ``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from types import MappingProxyType
 
-from pyspark.sql import Column, SparkSession
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
-from ops.settings import Settings
-from spark_jobs.entity_job import main_for, run_entity
-from spark_jobs.entity_spec import INTEGER, TIMESTAMP, Check, Derived, EntityCounts, EntitySpec, Field
+from spark_jobs.entity_job import main_for
+from spark_jobs.entity_spec import INTEGER, TIMESTAMP, Check, Derived, EntitySpec, Field
 
 LINES = "ShipmentItemAdjustmentList"
 MONEY = "decimal(14,2)"
@@ -181,10 +179,6 @@ SPEC = EntitySpec(
         Check("charges and fees are not all in one currency", one_currency),
     ),
 )
-
-
-def run_refund(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

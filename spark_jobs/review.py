@@ -3,19 +3,15 @@
 The star rating must be 1-5 and the language one of the sandbox marketplaces' (``en``, ``zh``); an order
 link (``amazon_order_id``) is kept when the marketplace knows it, null otherwise. Title and text are free
 text: trimmed, and an empty one is null.
-``python -m spark_jobs.review --ds 2025-11-05`` or ``run_review(spark, settings, ds)``.
+``python -m spark_jobs.review --ds 2025-11-05`` or ``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ops.settings import Settings
-from spark_jobs.entity_job import main_for, run_entity
-from spark_jobs.entity_spec import BOOLEAN, INTEGER, TIMESTAMP, Check, EntityCounts, EntitySpec, Field
+from spark_jobs.entity_job import main_for
+from spark_jobs.entity_spec import BOOLEAN, INTEGER, TIMESTAMP, Check, EntitySpec, Field
 
 LANGUAGES = ("en", "zh")
 
@@ -45,10 +41,6 @@ SPEC = EntitySpec(
         ),
     ),
 )
-
-
-def run_review(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

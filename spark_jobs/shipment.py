@@ -13,20 +13,17 @@ Conformed: ``shipment_status`` is the unified status of the carrier's latest tag
 ``delay_days`` = (delivered_at - promised_delivery_at) in days, rounded to 0.01 (negative: early) and
 ``is_late`` = delivered after the promise; both null until delivered or without a promise.
 PII: none (ids, carrier, lane and ports only; no recipient data is served).
-``python -m spark_jobs.shipment --ds 2025-11-05`` or ``run_shipment(spark, settings, ds)``.
+``python -m spark_jobs.shipment --ds 2025-11-05`` or ``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from pyspark.sql import Column, SparkSession
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from ops.settings import Settings
 from spark_jobs.carrier_codes import DELIVERED, shipment_status_col
-from spark_jobs.entity_job import main_for, run_entity
-from spark_jobs.entity_spec import TIMESTAMP, Check, Derived, EntityCounts, EntitySpec, Field
+from spark_jobs.entity_job import main_for
+from spark_jobs.entity_spec import TIMESTAMP, Check, Derived, EntitySpec, Field
 
 LOOKBACK_DAYS = 45
 SECONDS_PER_DAY = 86_400
@@ -99,10 +96,6 @@ SPEC = EntitySpec(
     min_lookback_days=LOOKBACK_DAYS,
     version_by="updated_at",
 )
-
-
-def run_shipment(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

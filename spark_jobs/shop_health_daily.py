@@ -1,17 +1,12 @@
 """ODS shop health → DWD ``shop_health_daily``: one row per (shop, snapshot date), latest version wins.
 
-``python -m spark_jobs.shop_health_daily --ds 2025-11-05`` or ``run_shop_health_daily(spark, settings, ds)``.
+``python -m spark_jobs.shop_health_daily --ds 2025-11-05`` or ``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from pyspark.sql import SparkSession
-
-from ops.settings import Settings
-from spark_jobs.entity_job import main_for, run_entity
-from spark_jobs.entity_spec import BIGINT, DATE, DOUBLE, EntityCounts, EntitySpec, Field
+from spark_jobs.entity_job import main_for
+from spark_jobs.entity_spec import BIGINT, DATE, DOUBLE, EntitySpec, Field
 
 SPEC = EntitySpec(
     entity="shop_health_daily",
@@ -30,10 +25,6 @@ SPEC = EntitySpec(
     key=("shop_id", "snapshot_date"),
     partition_by="snapshot_date",
 )
-
-
-def run_shop_health_daily(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

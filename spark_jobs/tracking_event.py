@@ -8,20 +8,16 @@ tag and subtag in its reason (the quarantine row and the job's log name the ODS 
 
 PII: none. An event carries the tracking number, a city-level location ("Los Angeles, US") and a
 canned carrier message; no recipient name, phone or street address is served.
-``python -m spark_jobs.tracking_event --ds 2025-11-05`` or ``run_tracking_event(spark, settings, ds)``.
+``python -m spark_jobs.tracking_event --ds 2025-11-05`` or ``run_entity(spark, settings, SPEC, ds)``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ops.settings import Settings
 from spark_jobs.carrier_codes import event_code_col, unknown_code_reason
-from spark_jobs.entity_job import main_for, run_entity
-from spark_jobs.entity_spec import TIMESTAMP, Derived, EntityCounts, EntitySpec, Field
+from spark_jobs.entity_job import main_for
+from spark_jobs.entity_spec import TIMESTAMP, Derived, EntitySpec, Field
 
 
 def _code_inputs() -> tuple:
@@ -52,10 +48,6 @@ SPEC = EntitySpec(
     key=("event_id",),
     partition_by="event_at",
 )
-
-
-def run_tracking_event(spark: SparkSession, settings: Settings, ds: date) -> EntityCounts:
-    return run_entity(spark, settings, SPEC, ds)
 
 
 if __name__ == "__main__":

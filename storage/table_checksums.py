@@ -22,9 +22,10 @@ import psycopg
 from psycopg import sql
 
 CHECKED_SCHEMAS = ("dwd", "dws", "ads")
-# Columns stamped with the wall-clock time of the run that wrote the row, never business data.
+# Columns stamped with the wall-clock time of the run that wrote the row (or, like a dbt snapshot's
+# ``dbt_scd_id``, hashed from it), never business data.
 WALL_CLOCK_COLUMNS = frozenset(
-    {"processed_at", "loaded_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"}
+    {"processed_at", "loaded_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id"}
 )
 
 

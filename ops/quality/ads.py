@@ -32,9 +32,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from ops.settings import Settings
-from spark_jobs.quality.docs import write_page
-from spark_jobs.quality.engine import (
+from ops.quality.docs import write_page
+from ops.quality.engine import (
     Check,
     Failure,
     PartitionResult,
@@ -44,6 +43,7 @@ from spark_jobs.quality.engine import (
     failures,
     raise_if_failed,
 )
+from ops.settings import Settings
 from storage.warehouse import connect
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,8 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from ops.settings import Settings
-from spark_jobs.quality.docs import write_page
-from spark_jobs.quality.engine import (
+from ops.quality.docs import write_page
+from ops.quality.engine import (
     Check,
     Failure,
     PartitionResult,
@@ -36,6 +35,7 @@ from spark_jobs.quality.engine import (
     failures,
     raise_if_failed,
 )
+from ops.settings import Settings
 from storage.lake import Lake, local_path
 
 log = logging.getLogger(__name__)

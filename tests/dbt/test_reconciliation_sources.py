@@ -1,5 +1,5 @@
 """ads_reconciliation for every source besides orders, on the real pipeline: sandbox API → connectors →
-ODS → Spark DWD (ops.pipeline.build_source_dwd) → loader → dbt, in a database of the module's own.
+ODS → Spark DWD (ops.pipeline.build_dwd) → loader → dbt, in a database of the module's own.
 
 Two days of every REST source are landed from a sandbox duplicating 25% of its records. A clean run
 reconciles every source, entity and day at every layer; then one fault at a time is planted (and
@@ -9,7 +9,6 @@ that must re-check the older days its Spark runs rebuilt (shipments' look-back) 
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,10 +19,11 @@ import yaml
 from connectors.cursors import ensure_cursor_table
 from connectors.landing import published_manifest
 from ops.dbt_runner import build_day_range
-from ops.pipeline import SOURCE_DWD_SPECS, build_source_dwd, load_source_dwd
+from ops.pipeline import build_dwd, load_dwd
 from ops.settings import Settings
 from spark_jobs.order_items import ENTITY as ORDER_ITEM
 from spark_jobs.order_items import ODS_ENTITY as ORDER_ODS_ENTITY
+from spark_jobs.registry import FLAT_SPECS
 from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.loader import load_dwd_partitions
 from storage.warehouse import connect
@@ -69,7 +69,7 @@ def wh(settings: Settings, spark, tmp_path_factory: pytest.TempPathFactory) -> S
     for ds in DAYS:
         landed = land_sandbox_day(own, lake, SOURCES, SEED, ds)
     for ds in DAYS:
-        load_source_dwd(landed, build_source_dwd(landed, ds))
+        load_dwd(landed, build_dwd(landed, ds, ds, SOURCES))
     return landed
 
 
@@ -89,8 +89,7 @@ def clean(wh: Settings) -> Rows:
 
 def test_the_entity_list_matches_the_spark_jobs() -> None:
     """Every DWD job is reconciled, from the ODS entity it reads; its staging view exists."""
-    specs = [importlib.import_module(f"spark_jobs.{name}").SPEC for name in SOURCE_DWD_SPECS]
-    expected = {(s.entity, s.source, s.ods_name) for s in specs} | {(ORDER_ITEM, None, ORDER_ODS_ENTITY)}
+    expected = {(s.entity, s.source, s.ods_name) for s in FLAT_SPECS} | {(ORDER_ITEM, None, ORDER_ODS_ENTITY)}
     listed = reconciled_entities()
     assert {(e["entity"], e["source"], e["ods_entity"]) for e in listed} == expected
     for entry in listed:

@@ -69,7 +69,7 @@ def _count(conn: psycopg.Connection, query: str, *params) -> int:
 def test_daily_dag_runs_one_day_end_to_end(e2e_settings: Settings):
     s = e2e_settings.model_copy(update={"orders_requests_per_second": 50.0})
     with sandbox_server(_sandbox(s), s.sandbox_host, s.sandbox_port):
-        backfill(s, DAY - timedelta(days=HISTORY_DAYS), DAY - timedelta(days=1))
+        backfill(s, DAY - timedelta(days=HISTORY_DAYS), DAY - timedelta(days=1), ["orders"])
         run_day(s, DAY)
 
     manifest = json.loads(

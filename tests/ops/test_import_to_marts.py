@@ -44,7 +44,7 @@ def test_olist_export_reaches_the_marts(settings, spark, tmp_path):
     assert all(START <= row[0] <= END for row in items)
     for (_, _, dwd_gmv), (_, dws_gmv, currency, ads_gmv) in zip(items, marts, strict=True):
         assert dws_gmv == dwd_gmv == ads_gmv and currency == "BRL"
-    assert sum(row[1] for row in items) == summary["load"]["rows"]
+    assert sum(row[1] for row in items) == summary["load"]["order_item"]
     assert delivered > 0, "Olist's own 'delivered' survives into the unified status"
     # every imported day reconciles ODS manifest → Spark → Postgres → marts
     assert [row[0] for row in reconciliation] == [row[0] for row in items]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from connectors.registry import SOURCES
+from ops.quality.gates import validate_dwd
 from ops.settings import REPO_ROOT, Settings
+from spark_jobs.registry import FLAT_ENTITIES
 from tests.spark_jobs.entity_lake import land_sandbox_day
 
 DS = date(2025, 11, 5)  # a CRM send day: every source has records
@@ -42,3 +45,10 @@ def dag(tmp_path_factory: pytest.TempPathFactory):
     bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
     assert bag.import_errors == {}
     return bag.dags["mercator_daily"]
+
+
+def gate_dwd(
+    settings: Settings, ds: date, built: dict | None = None, entities: Sequence[str] = FLAT_ENTITIES
+) -> dict:
+    """The DWD gate for day ``ds`` on ``entities``, plus the partitions ``built`` says were rewritten."""
+    return validate_dwd(settings, ds, ds, {e: (built or {}).get(e, {"days": []}) for e in entities})

@@ -30,9 +30,8 @@ from ops.quality.ads import (
     read_mart,
     validate_ads,
 )
+from ops.quality.engine import DataQualityError, SuiteRunner
 from ops.settings import REPO_ROOT, Settings
-from spark_jobs.quality import DataQualityError
-from spark_jobs.quality.engine import SuiteRunner
 from storage.warehouse import connect
 
 D1 = date(2025, 11, 1)

@@ -14,15 +14,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ops.quality_gates import validate_source_dwd
+from ops.quality.engine import DataQualityError
+from ops.quality.entity_suites import RULES, SOURCE_SUITES
+from ops.quality.rules import Range
 from ops.settings import Settings
 from spark_jobs.entity_job import run_entity
-from spark_jobs.quality import DataQualityError
-from spark_jobs.quality.entity_suites import RULES, SOURCE_SUITES, SPECS
-from spark_jobs.quality.rules import Range
+from spark_jobs.registry import FLAT_SPECS as SPECS
 from storage.lake import Lake, local_path
 from storage.loader import read_dwd_partition
-from tests.quality.conftest import DS
+from tests.quality.conftest import DS, gate_dwd
 
 SCD2_COLUMNS = {"valid_to", "is_current"}  # written by the SCD2 publisher, not fields of the spec
 # One-day-per-partition entities; shipments and the SCD2 catalog are in test_new_entity_suites.py.
@@ -74,7 +74,7 @@ def test_suites_are_derived_from_the_job_specs_and_name_real_columns():
 
 
 def test_the_real_jobs_output_passes_every_suite(built: Settings):
-    summary = validate_source_dwd(built, DS, entities=DAILY)
+    summary = gate_dwd(built, DS, entities=DAILY)
 
     assert set(summary["checked"]) == set(DAILY)
     assert min(summary["checked"].values()) > 0
@@ -91,7 +91,7 @@ def test_a_duplicate_key_and_an_out_of_range_rating_fail_naming_entity_ds_and_va
     copy_all(built, gate_settings, review=duplicated_with_bad_rating)
 
     with pytest.raises(DataQualityError) as err:
-        validate_source_dwd(gate_settings, DS, entities=DAILY)
+        gate_dwd(gate_settings, DS, entities=DAILY)
 
     message = str(err.value)
     assert message.startswith("DWD review: 1 of 1 partitions failed validation")
@@ -127,7 +127,7 @@ def test_compound_keys_ranges_and_freshness_are_checked_for_every_entity(
     )
 
     with pytest.raises(DataQualityError) as err:
-        validate_source_dwd(gate_settings, DS)
+        gate_dwd(gate_settings, DS)
 
     message = str(err.value)
     assert "[(asin, marketplace_id, snapshot_date) unique]: 2 unexpected" in message
@@ -144,7 +144,7 @@ def test_a_missing_daily_snapshot_partition_fails_freshness(built: Settings, gat
             copy_partition(built, gate_settings, entity, lambda table: table)
 
     with pytest.raises(DataQualityError) as err:
-        validate_source_dwd(gate_settings, DS)
+        gate_dwd(gate_settings, DS)
 
     message = str(err.value)
     assert "DWD shop_health_daily" in message
@@ -154,5 +154,5 @@ def test_a_missing_daily_snapshot_partition_fails_freshness(built: Settings, gat
 
 
 def test_an_entity_without_rows_that_day_is_not_blamed_unless_it_is_a_daily_snapshot(gate_settings: Settings):
-    summary = validate_source_dwd(gate_settings, date(2025, 11, 9), entities=["review", "campaign_exposure"])
+    summary = gate_dwd(gate_settings, date(2025, 11, 9), entities=["review", "campaign_exposure"])
     assert summary["checked"] == {"review": 0, "campaign_exposure": 0}

@@ -20,16 +20,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ops.quality_gates import validate_source_dwd
+from ops.quality.engine import DataQualityError
+from ops.quality.entity_suites import SOURCE_SUITES
+from ops.quality.scd2 import Columns, chain_problems, current_problems
 from ops.settings import Settings
 from spark_jobs import catalog_item, shipment, tracking_event
 from spark_jobs.entity_job import days_to_load, run_entity
-from spark_jobs.quality import DataQualityError
-from spark_jobs.quality.entity_suites import SOURCE_ENTITIES, SOURCE_SUITES
-from spark_jobs.quality.scd2 import Columns, chain_problems, current_problems
+from spark_jobs.registry import FLAT_ENTITIES
 from storage.lake import Lake, local_path
 from storage.loader import read_dwd_partition
-from tests.quality.conftest import DS, SEED
+from tests.quality.conftest import DS, SEED, gate_dwd
 from tests.spark_jobs.entity_lake import land_sandbox_day
 
 DAYS = (DS - timedelta(days=1), DS)
@@ -114,7 +114,7 @@ def test_two_real_days_pass_and_every_partition_the_build_rewrote_is_checked(two
     assert built["shipment"]["days"] == [d.isoformat() for d in DAYS], "the look-back rewrote both days"
     assert DS.isoformat() in built["catalog_item"]["days"]
 
-    summary = validate_source_dwd(landed, DS, built, entities=ENTITIES)
+    summary = gate_dwd(landed, DS, built, entities=ENTITIES)
 
     for entity in ENTITIES:
         days = [date.fromisoformat(d) for d in built[entity]["days"]]
@@ -128,7 +128,7 @@ def test_two_real_days_pass_and_every_partition_the_build_rewrote_is_checked(two
         + 2 * len(SOURCE_SUITES["shipment"].checks)
         + len(built["catalog_item"]["days"]) * len(SOURCE_SUITES["catalog_item"].checks)
     )
-    history = validate_source_dwd(landed, DS, BOTH_DAYS, entities=["catalog_item"])
+    history = gate_dwd(landed, DS, BOTH_DAYS, entities=["catalog_item"])
     assert history["checked"]["catalog_item"] == sum(
         partition(landed, "catalog_item", d).num_rows for d in DAYS
     )
@@ -141,7 +141,7 @@ def test_an_unknown_event_code_fails_naming_the_expectation_and_value(two_days, 
     )
 
     with pytest.raises(DataQualityError) as err:
-        validate_source_dwd(gate_settings, DS, entities=["tracking_event"])
+        gate_dwd(gate_settings, DS, entities=["tracking_event"])
 
     message = str(err.value)
     assert message.startswith("DWD tracking_event: 1 of 1 partitions failed validation")
@@ -161,12 +161,12 @@ def test_a_duplicate_shipment_in_an_older_rewritten_partition_is_caught_through_
         return pa.concat_tables([table, table.slice(0, 1)]) if day == DAYS[0] else table
 
     copy_entity(landed, gate_settings, "shipment", duplicated_on_first_day)
-    assert validate_source_dwd(gate_settings, DS, entities=["shipment"])["checked"]["shipment"] > 0, (
+    assert gate_dwd(gate_settings, DS, entities=["shipment"])["checked"]["shipment"] > 0, (
         "without the build summary only ds is checked, and ds is fine"
     )
 
     with pytest.raises(DataQualityError) as err:
-        validate_source_dwd(gate_settings, DS, built, entities=["shipment"])
+        gate_dwd(gate_settings, DS, built, entities=["shipment"])
 
     message = str(err.value)
     assert message.startswith("DWD shipment: 1 of 2 partitions failed validation")
@@ -193,9 +193,7 @@ def test_the_dag_task_passes_the_build_summary_to_the_gate(
 
 
 def test_the_gate_checks_the_new_entities_by_default():
-    from ops.pipeline import SOURCE_DWD_SPECS
-
-    assert set(ENTITIES) <= set(SOURCE_ENTITIES) & set(SOURCE_DWD_SPECS)
+    assert set(ENTITIES) <= set(FLAT_ENTITIES) & set(SOURCE_SUITES)
 
 
 def test_overlapping_catalog_versions_fail_in_both_partitions_naming_the_listing(
@@ -205,12 +203,12 @@ def test_overlapping_catalog_versions_fail_in_both_partitions_naming_the_listing
     current = a_current_version(landed)
     listing = f"{current['asin']}/{current['marketplace_id']}"
     copy_entity(landed, gate_settings, "catalog_item", with_predecessor(current))
-    assert validate_source_dwd(gate_settings, DS, BOTH_DAYS, entities=["catalog_item"]), "a valid history"
+    assert gate_dwd(gate_settings, DS, BOTH_DAYS, entities=["catalog_item"]), "a valid history"
 
     overlap = with_predecessor(current, valid_to=current["valid_from"] + timedelta(hours=1))
     copy_entity(landed, gate_settings, "catalog_item", overlap)
     with pytest.raises(DataQualityError) as err:
-        validate_source_dwd(gate_settings, DS, BOTH_DAYS, entities=["catalog_item"])
+        gate_dwd(gate_settings, DS, BOTH_DAYS, entities=["catalog_item"])
 
     message = str(err.value)
     assert message.startswith("DWD catalog_item: 2 of 2 partitions failed validation")
@@ -228,7 +226,7 @@ def test_two_current_catalog_versions_fail_naming_the_listing(two_days, gate_set
     )
 
     with pytest.raises(DataQualityError) as err:  # the build's own days: the run's day is enough to see it
-        validate_source_dwd(gate_settings, DS, built, entities=["catalog_item"])
+        gate_dwd(gate_settings, DS, built, entities=["catalog_item"])
 
     message = str(err.value)
     assert f"catalog_item ds={DS.isoformat()}" in message
@@ -288,8 +286,6 @@ def test_scd2_verdicts_name_gaps_shared_starts_and_listings_without_a_current_ve
 
 
 def test_the_gate_reads_an_empty_history_without_error(gate_settings: Settings):
-    summary = validate_source_dwd(
-        gate_settings, DS, {"catalog_item": {"days": []}}, entities=["catalog_item"]
-    )
+    summary = gate_dwd(gate_settings, DS, {"catalog_item": {"days": []}}, entities=["catalog_item"])
     assert summary["checked"] == {"catalog_item": 0}
     assert not local_path(Lake(gate_settings.lake_uri).dwd_table("catalog_item")).exists()

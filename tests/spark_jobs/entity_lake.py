@@ -18,7 +18,8 @@ from connectors.ingest import ingest_source_day
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import sandbox_server
 from ops.settings import Settings
-from spark_jobs.entity_spec import EntityCounts
+from spark_jobs.entity_job import run_entity
+from spark_jobs.entity_spec import EntitySpec
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
@@ -75,20 +76,21 @@ class RoundTrip:
 def assert_sandbox_day_round_trip(
     spark: SparkSession,
     settings: Settings,
-    case: tuple[str, str, Callable[[SparkSession, Settings, date], EntityCounts], Callable, Callable],
+    case: tuple[EntitySpec, Callable, Callable],
     day: date,
 ) -> RoundTrip:
     """A landed sandbox day of a flat entity conforms, loads and reruns identically.
 
-    ``case`` is (entity, source, run, key_of(served record), expected DWD row(served record)): DWD holds
+    ``case`` is (spec, key_of(served record), expected DWD row(served record)): DWD holds
     exactly the last served version of each key with the served values typed, one file in the day's
     partition; Postgres holds the same rows once each; the run log balances; a rerun is byte-identical.
     """
-    entity, source, run, key_of, expected_row = case
+    spec, key_of, expected_row = case
+    entity, source = spec.entity, spec.source
     served = ods_records(settings, source, entity, day)
     latest = {key_of(r): r for r in served}  # the last served version of each key
 
-    counts = run(spark, settings, day)
+    counts = run_entity(spark, settings, spec, day)
 
     assert len(served) > len(latest) > 0  # the sandbox did duplicate records of this day
     assert (counts.rows_in, counts.rows_out) == (len(served), len(latest))
@@ -120,7 +122,7 @@ def assert_sandbox_day_round_trip(
     assert loaded == {day: len(latest)}
     assert logged == (len(served), len(latest), 0, str(len(served) - len(latest)), source)
 
-    again = run(spark, settings, day)
+    again = run_entity(spark, settings, spec, day)
     assert (again.rows_in, again.rows_out) == (counts.rows_in, counts.rows_out)
     assert parquet_bytes(settings, entity) == first  # byte-identical rerun
     return RoundTrip(served, latest, first, postgres_text)

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from ops.settings import Settings
-from spark_jobs.catalog_item import run_catalog_item
+from spark_jobs.catalog_item import SPEC as CATALOG_ITEM_SPEC
+from spark_jobs.entity_job import run_entity
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
 from tests.spark_jobs.entity_lake import land_sandbox_day, ods_records, parquet_bytes, write_ods
@@ -97,7 +98,7 @@ def test_two_changes_give_three_contiguous_versions_and_order_does_not_matter(sp
     _write_days(in_order)
     _write_days(late)
 
-    runs = {day: run_catalog_item(spark, in_order, day) for day in (D1, D2, D3)}
+    runs = {day: run_entity(spark, in_order, CATALOG_ITEM_SPEC, day) for day in (D1, D2, D3)}
     assert (runs[D2].rows_in, runs[D2].rows_out, runs[D2].duplicates_dropped) == (3, 1, 2)
     assert runs[D2].partitions == {D1: 2, D2: 1}  # D2's version closed A's version of D1
     assert runs[D3].partitions == {D2: 1, D3: 1}
@@ -126,18 +127,18 @@ def test_two_changes_give_three_contiguous_versions_and_order_does_not_matter(sp
     assert history[0]["category_path"] == '["Home & Kitchen","Kitchen Utensils"]'
 
     # A late day: D3 runs before D2. D2 then lands between, closing D1's version and closed by D3's.
-    run_catalog_item(spark, late, D1)
-    run_catalog_item(spark, late, D3)
+    run_entity(spark, late, CATALOG_ITEM_SPEC, D1)
+    run_entity(spark, late, CATALOG_ITEM_SPEC, D3)
     assert [r["valid_to"] for r in _rows(late, [D1]) if r["asin"] == A0["asin"]] == [
         _ts(A2["lastUpdatedDate"])
     ]
-    late_d2 = run_catalog_item(spark, late, D2)
+    late_d2 = run_entity(spark, late, CATALOG_ITEM_SPEC, D2)
     assert late_d2.partitions == {D1: 2, D2: 1}
     assert parquet_bytes(late, "catalog_item") == parquet_bytes(in_order, "catalog_item")
 
     # A rerun rewrites only its own day, byte for byte.
     first = parquet_bytes(in_order, "catalog_item")
-    again = run_catalog_item(spark, in_order, D2)
+    again = run_entity(spark, in_order, CATALOG_ITEM_SPEC, D2)
     assert again.partitions == {D2: 1}
     assert parquet_bytes(in_order, "catalog_item") == first
 
@@ -147,7 +148,7 @@ def test_loaded_versions_answer_what_a_listing_looked_like_on_a_day(spark, setti
     _write_days(own)
     written: set[date] = set()
     for day in (D1, D3, D2):  # late day included
-        written |= set(run_catalog_item(spark, own, day).partitions)
+        written |= set(run_entity(spark, own, CATALOG_ITEM_SPEC, day).partitions)
     loaded = load_dwd_partitions(own, "catalog_item", sorted(written))
     assert loaded == {D1: 2, D2: 1, D3: 1}
 
@@ -191,7 +192,7 @@ def test_sandbox_days_build_a_history_with_one_current_version_per_listing(spark
     for day in SANDBOX_DAYS:
         for r in ods_records(landed, "catalog", "catalog_item", day):
             served[(r["asin"], r["marketplaceId"], day)] = r  # the day's last served version
-        counts = run_catalog_item(spark, landed, day)
+        counts = run_entity(spark, landed, CATALOG_ITEM_SPEC, day)
         assert counts.rows_rejected == 0 and counts.reconciles
     rows = _rows(landed, SANDBOX_DAYS)
     assert len(rows) == len(served) > 0
@@ -221,5 +222,5 @@ def test_sandbox_days_build_a_history_with_one_current_version_per_listing(spark
         assert [v["valid_to"] for v in versions] == [v["valid_from"] for v in versions[1:]] + [None]
         assert [v["is_current"] for v in versions] == [False] * (len(versions) - 1) + [True]
     first = parquet_bytes(landed, "catalog_item")
-    run_catalog_item(spark, landed, SANDBOX_DAYS[1])
+    run_entity(spark, landed, CATALOG_ITEM_SPEC, SANDBOX_DAYS[1])
     assert parquet_bytes(landed, "catalog_item") == first

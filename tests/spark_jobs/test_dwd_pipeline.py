@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from ops.quality.dwd import validate_dwd_partitions
 from spark_jobs.order_items import run_order_items
-from spark_jobs.quality import validate_dwd_partitions
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect

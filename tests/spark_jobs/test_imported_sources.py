@@ -18,11 +18,11 @@ import pyarrow.dataset as pads
 import pytest
 
 from connectors.importers import MAPPINGS_DIR, import_export
+from ops.quality.dwd import validate_dwd_partitions
 from ops.settings import Settings
 from spark_jobs.channels import PROFILES, UnknownSourceError, profile_for
 from spark_jobs.marketplaces import UnknownMarketplaceError
 from spark_jobs.order_items import main, run_order_items
-from spark_jobs.quality import validate_dwd_partitions
 from spark_jobs.statuses import OLIST, UnknownStatusError
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions

@@ -23,11 +23,12 @@ import connectors.sandbox.logistics as sandbox_logistics
 from connectors.sandbox.orders import orders_for_day
 from ops.settings import Settings
 from spark_jobs import carrier_codes
+from spark_jobs.entity_job import run_entity
 from spark_jobs.entity_write import quarantine_path
 from spark_jobs.shipment import SPEC as SHIPMENT
-from spark_jobs.shipment import run_shipment
+from spark_jobs.shipment import SPEC as SHIPMENT_SPEC
 from spark_jobs.tracking_event import SPEC as TRACKING_EVENT
-from spark_jobs.tracking_event import run_tracking_event
+from spark_jobs.tracking_event import SPEC as TRACKING_EVENT_SPEC
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
@@ -124,7 +125,7 @@ def test_tracking_events_of_sandbox_days_conform_load_and_rerun_identically(spar
         served = ods_records(landed, "logistics", "tracking_event", day)
         latest = {r["event_id"]: r for r in served}
 
-        counts = run_tracking_event(spark, landed, day)
+        counts = run_entity(spark, landed, TRACKING_EVENT_SPEC, day)
 
         assert len(served) > len(latest) > 1000  # the sandbox did duplicate records of this day
         assert (counts.rows_in, counts.rows_out, counts.rows_rejected) == (len(served), len(latest), 0)
@@ -136,7 +137,7 @@ def test_tracking_events_of_sandbox_days_conform_load_and_rerun_identically(spar
     assert sorted(first) == [f"ds={d.isoformat()}" for d in DAYS]
     assert _postgres_equals_parquet(landed, "tracking_event", DAYS, "event_id") > 3000
 
-    run_tracking_event(spark, landed, DS)
+    run_entity(spark, landed, TRACKING_EVENT_SPEC, DS)
     assert parquet_bytes(landed, "tracking_event") == first  # byte-identical rerun
 
 
@@ -159,7 +160,7 @@ def test_every_carrier_code_the_sandbox_emits_maps_to_a_unified_code(spark, land
     start = datetime(CONGESTION_DAY.year, CONGESTION_DAY.month, CONGESTION_DAY.day, tzinfo=UTC)
     events = sandbox_logistics.tracking_events(SEED, start, start + timedelta(days=1))
     write_ods(lake_settings, "logistics", "tracking_event", CONGESTION_DAY, events)
-    counts = run_tracking_event(spark, lake_settings, CONGESTION_DAY)
+    counts = run_entity(spark, lake_settings, TRACKING_EVENT_SPEC, CONGESTION_DAY)
     assert (counts.rows_out, counts.rows_rejected) == (len(events), 0)
 
     published = [_parquet_rows(lake_settings, "tracking_event", CONGESTION_DAY)]
@@ -197,7 +198,7 @@ def test_an_unknown_carrier_code_is_rejected_with_its_name_partition_and_event_i
     write_ods(lake_settings, "logistics", "tracking_event", DS, [good, no_subtag, new_subtag, new_tag])
 
     with caplog.at_level(logging.WARNING, logger="spark_jobs.entity_job"):
-        counts = run_tracking_event(spark, lake_settings, DS)
+        counts = run_entity(spark, lake_settings, TRACKING_EVENT_SPEC, DS)
 
     reason = "unknown carrier code {} (map it in spark_jobs/carrier_codes.py)"
     assert counts.rejected_reasons == {
@@ -233,7 +234,7 @@ def test_shipments_of_sandbox_days_keep_the_latest_version_per_created_day(spark
         latest[r["shipment_id"]] = r
     in_window = {k: r for k, r in latest.items() if _ts(r["created_at"]).date() >= DAYS[0]}
 
-    counts = run_shipment(spark, landed, DS)
+    counts = run_entity(spark, landed, SHIPMENT_SPEC, DS)
 
     assert counts.ods_partitions == tuple(DAYS)  # the whole landed window, no further (a gap before)
     assert counts.rows_in == len(served) and counts.reconciles and counts.rows_rejected == 0
@@ -250,7 +251,7 @@ def test_shipments_of_sandbox_days_keep_the_latest_version_per_created_day(spark
 
     first = parquet_bytes(landed, "shipment")
     assert _postgres_equals_parquet(landed, "shipment", DAYS, "shipment_id") == len(in_window)
-    run_shipment(spark, landed, DS)
+    run_entity(spark, landed, SHIPMENT_SPEC, DS)
     assert parquet_bytes(landed, "shipment") == first  # byte-identical rerun
 
 
@@ -295,7 +296,7 @@ def test_late_and_out_of_order_shipment_versions_resolve_to_the_latest_updated_a
     write_ods(lake_settings, "logistics", "shipment", d2, [s1_v2, old, s1_v1])  # v1 re-served late
     write_ods(lake_settings, "logistics", "shipment", d3, [s2, s1_v3, s2])
 
-    counts = run_shipment(spark, lake_settings, d3)
+    counts = run_entity(spark, lake_settings, SHIPMENT_SPEC, d3)
 
     assert counts.ods_partitions == (d1, d2, d3)
     assert (counts.rows_in, counts.rows_out, counts.duplicates_dropped) == (7, 2, 4)
@@ -316,7 +317,7 @@ def test_late_and_out_of_order_shipment_versions_resolve_to_the_latest_updated_a
 
     # An unknown status is rejected by name; a window day left without rows loses its partition.
     write_ods(lake_settings, "logistics", "shipment", d3, [unknown, s1_v3])
-    again = run_shipment(spark, lake_settings, d3)
+    again = run_entity(spark, lake_settings, SHIPMENT_SPEC, d3)
     assert again.rejected_reasons == {"unknown shipment status Teleported": 1}
     assert again.partitions == {d1: 1}
     assert not local_path(Lake(lake_settings.lake_uri).dwd_partition("shipment", d2)).exists()
@@ -328,8 +329,8 @@ def test_the_shipment_spec_reads_a_window_long_enough_for_a_journey():
 
 def test_no_buyer_pii_reaches_the_logistics_tables(spark, landed):
     """Logistics serves no recipient data; check it stays so: the shipped orders' buyers are not in DWD."""
-    run_tracking_event(spark, landed, DS)
-    run_shipment(spark, landed, DS)
+    run_entity(spark, landed, TRACKING_EVENT_SPEC, DS)
+    run_entity(spark, landed, SHIPMENT_SPEC, DS)
     shipments = [r for day in DAYS for r in _parquet_rows(landed, "shipment", day)]
     order_ids = {r["order_id"] for r in shipments}
     buyers = {

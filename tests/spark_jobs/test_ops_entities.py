@@ -18,15 +18,14 @@ import orjson
 import pytest
 
 from ops.settings import Settings
-from spark_jobs.ad_campaign_hourly import run_ad_campaign_hourly
+from spark_jobs.ad_campaign_hourly import SPEC as AD_CAMPAIGN_HOURLY
 from spark_jobs.campaign_exposure import SPEC as EXPOSURE
-from spark_jobs.campaign_exposure import run_campaign_exposure
-from spark_jobs.entity_spec import EntityCounts, OdsPartitionMissingError
+from spark_jobs.entity_job import run_entity
+from spark_jobs.entity_spec import EntitySpec, OdsPartitionMissingError
 from spark_jobs.entity_write import quarantine_path
 from spark_jobs.order_items import run_order_items
 from spark_jobs.pii import customer_key
 from spark_jobs.shop_health_daily import SPEC as SHOP_HEALTH
-from spark_jobs.shop_health_daily import run_shop_health_daily
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
@@ -96,21 +95,11 @@ def _exposure_row(r: dict[str, Any], pii_key: Any) -> dict[str, Any]:
     }
 
 
-# entity: (source, job, business key of a served record, expected DWD row of a served record)
-CASES: dict[str, tuple[str, Callable[..., EntityCounts], Callable[[dict], tuple], Callable[..., dict]]] = {
-    "shop_health_daily": (
-        "shop_health",
-        run_shop_health_daily,
-        lambda r: (r["shop_id"], r["date"]),
-        _shop_health_row,
-    ),
-    "ad_campaign_hourly": (
-        "ads",
-        run_ad_campaign_hourly,
-        lambda r: (r["campaign_id"], r["stat_time_hour"]),
-        _ad_row,
-    ),
-    "campaign_exposure": ("crm", run_campaign_exposure, lambda r: (r["exposure_id"],), _exposure_row),
+# entity: (spec, business key of a served record, expected DWD row of a served record)
+CASES: dict[str, tuple[EntitySpec, Callable[[dict], tuple], Callable[..., dict]]] = {
+    "shop_health_daily": (SHOP_HEALTH, lambda r: (r["shop_id"], r["date"]), _shop_health_row),
+    "ad_campaign_hourly": (AD_CAMPAIGN_HOURLY, lambda r: (r["campaign_id"], r["stat_time_hour"]), _ad_row),
+    "campaign_exposure": (EXPOSURE, lambda r: (r["exposure_id"],), _exposure_row),
 }
 
 
@@ -123,8 +112,8 @@ def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.mark.parametrize("entity", list(CASES))
 def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
-    source, run, key_of, expected_row = CASES[entity]
-    case = (entity, source, run, key_of, lambda r: expected_row(r, landed.pii_hash_key))
+    spec, key_of, expected_row = CASES[entity]
+    case = (spec, key_of, lambda r: expected_row(r, landed.pii_hash_key))
     seen = assert_sandbox_day_round_trip(spark, landed, case, DS)
 
     if entity == "ad_campaign_hourly":  # the advertised ASIN of every served hour reaches Postgres
@@ -175,7 +164,7 @@ def test_latest_version_wins_and_untypeable_records_are_quarantined_with_reasons
     write_ods(lake_settings, "crm", "campaign_exposure", DS, lines)
     ods.write(DS, [ods.order("111-0000001-0000001", purchased="2025-11-05T08:00:00Z", buyer_no=1)])
 
-    counts = run_campaign_exposure(spark, lake_settings, DS)
+    counts = run_entity(spark, lake_settings, EXPOSURE, DS)
     run_order_items(spark, lake_settings, DS)
 
     assert (counts.rows_in, counts.rows_out, counts.duplicates_dropped, counts.rows_rejected) == (12, 3, 2, 7)
@@ -223,7 +212,7 @@ def test_latest_version_wins_and_untypeable_records_are_quarantined_with_reasons
 
 def test_a_missing_ods_day_is_an_error_and_a_fixed_rerun_clears_quarantine(spark, lake_settings):
     with pytest.raises(OdsPartitionMissingError, match="shop_health/shop_health_daily"):
-        run_shop_health_daily(spark, lake_settings, DS)
+        run_entity(spark, lake_settings, SHOP_HEALTH, DS)
     good = {
         "shop_id": "SHOP-US-01",
         "shop_name": "Mercator US Store 1",
@@ -236,14 +225,14 @@ def test_a_missing_ods_day_is_an_error_and_a_fixed_rerun_clears_quarantine(spark
         "orders_7d": 2000,
     }
     write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [{**good, "sps_score": "n/a"}])
-    bad = run_shop_health_daily(spark, lake_settings, DS)
+    bad = run_entity(spark, lake_settings, SHOP_HEALTH, DS)
     lake = Lake(lake_settings.lake_uri)
     assert (bad.rows_out, bad.rejected_reasons) == (0, {"sps_score is not double": 1})
     assert local_path(quarantine_path(lake, SHOP_HEALTH, DS)).exists()
     assert not local_path(lake.dwd_partition("shop_health_daily", DS)).exists()
 
     write_ods(lake_settings, "shop_health", "shop_health_daily", DS, [good])
-    fixed = run_shop_health_daily(spark, lake_settings, DS)
+    fixed = run_entity(spark, lake_settings, SHOP_HEALTH, DS)
 
     assert (fixed.rows_out, fixed.rows_rejected) == (1, 0)
     assert not local_path(quarantine_path(lake, SHOP_HEALTH, DS)).exists()
@@ -270,7 +259,7 @@ def test_ad_hours_landed_before_the_advertised_asin_read_it_as_null(spark, lake_
     later = {**hour, "stat_time_hour": "2025-11-05T14:00:00Z", "asin": "B0J6EKA4H5"}
     write_ods(lake_settings, "ads", "ad_campaign_hourly", DS, [hour, later])
 
-    counts = run_ad_campaign_hourly(spark, lake_settings, DS)
+    counts = run_entity(spark, lake_settings, AD_CAMPAIGN_HOURLY, DS)
 
     assert (counts.rows_out, counts.rows_rejected) == (2, 0)
     rows = read_dwd_partition(lake_settings, "ad_campaign_hourly", DS).to_pylist()

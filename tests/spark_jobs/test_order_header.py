@@ -27,6 +27,7 @@ from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.server import sandbox_server
 from ops.pipeline import build_dwd, load_dwd
 from ops.settings import Settings
+from spark_jobs.channels import API_SOURCE as SOURCE
 from spark_jobs.order_header import InconsistentOrderError, run_order_headers
 from storage.lake import Lake, local_path
 from storage.warehouse import connect
@@ -141,25 +142,28 @@ def test_sandbox_orders_have_one_header_each_that_reruns_and_loads_identically(s
     window = days(date(2025, 11, 3), date(2025, 11, 5))
     landed = land_sandbox_orders(settings, tmp_path / "lake", window)
 
-    built = build_dwd(landed, window[0], window[-1])
+    built = build_dwd(landed, window[0], window[-1], [SOURCE])
 
     headers = assert_headers_summarise_items(landed, "orders")
-    assert built["orders"]["rows_out"] == len(headers) and built["orders"]["rows_in"] == built["rows_out"]
+    assert (
+        built["orders"]["rows_out"] == len(headers)
+        and built["orders"]["rows_in"] == built["order_item"]["rows_out"]
+    )
     assert {h["ds"] for h in headers.values()} == set(window)
     statuses = {h["order_status"] for h in headers.values()}
     assert "cancelled" in statuses and any(h["is_cancelled"] for h in headers.values())
     assert any(h["updated_at"].date() > h["ds"] for h in headers.values()), "late updates reach headers"
     rows_in, rows_out, details = last_run(landed, window[-1])
-    assert (rows_in, rows_out) == (built["rows_out"], len(headers)) and details["reconciles"]
+    assert (rows_in, rows_out) == (built["order_item"]["rows_out"], len(headers)) and details["reconciles"]
     assert details["source"] == "orders" and sum(details["partitions"].values()) == len(headers)
 
     first = parquet_files(landed, "orders")
     assert sorted(first) == [Path(f"ds={d}/source=orders") for d in window]
-    build_dwd(landed, window[0], window[-1])
+    rebuilt = build_dwd(landed, window[0], window[-1], [SOURCE])
     assert parquet_files(landed, "orders") == first, "a rerun writes the same bytes"
 
-    loaded = load_dwd(landed, window[0], window[-1])
-    assert loaded["orders"] == {"partitions": len(window), "rows": len(headers)}
+    loaded = load_dwd(landed, rebuilt)
+    assert loaded["orders"] == len(headers)
     assert_postgres_mirrors_parquet(landed, window)
 
 
@@ -179,7 +183,7 @@ def test_a_late_update_moves_the_header_to_the_latest_status_and_totals_are_exac
     c = dict(purchased="2025-11-10T12:00:00Z", items=c_items, buyer_no=13, marketplace=ods.UK)
     ods.write(d1, [ods.order("HA", **a), ods.order("HB", **b, status="Pending"), ods.order("HC", **c)])
 
-    build_dwd(lake_settings, d1, d1)
+    build_dwd(lake_settings, d1, d1, [SOURCE])
     before = headers_by_id(lake_settings)
     assert (before["HA"]["order_status"], before["HB"]["order_status"]) == ("paid", "pending")
 
@@ -188,7 +192,7 @@ def test_a_late_update_moves_the_header_to_the_latest_status_and_totals_are_exac
         ods.order("HA", **a, updated="2025-11-11T07:00:00Z", status="Shipped"),
     ]
     ods.write(d2, updates)
-    build_dwd(lake_settings, d2, d2)
+    built = build_dwd(lake_settings, d2, d2, [SOURCE])
 
     headers = assert_headers_summarise_items(lake_settings, "orders")
     assert set(headers) == {"HA", "HB", "HC"} and {h["ds"] for h in headers.values()} == {d1}
@@ -200,7 +204,7 @@ def test_a_late_update_moves_the_header_to_the_latest_status_and_totals_are_exac
     assert (hc["marketplace"], hc["currency"], hc["order_amount"]) == ("UK", "GBP", Decimal("10.01"))
     assert hc["reporting_currency"] == lake_settings.reporting_currency
 
-    load_dwd(lake_settings, d2, d2)
+    load_dwd(lake_settings, built)
     assert_postgres_mirrors_parquet(lake_settings, [d1])
     with connect(lake_settings) as conn:
         cancelled = conn.execute(
@@ -213,7 +217,7 @@ def test_olist_import_produces_headers_beside_its_items(spark, lake_settings):
     start, end = date(2017, 3, 1), date(2017, 3, 7)
     import_export(lake_settings, MAPPINGS_DIR / "olist.toml", start, end, data_dir=DATASETS)
 
-    built = build_dwd(lake_settings, start, end, source="olist")
+    built = build_dwd(lake_settings, start, end, ["olist"])
 
     headers = assert_headers_summarise_items(lake_settings, "olist")
     assert len(headers) > 100 and built["orders"]["rows_out"] == len(headers)
@@ -224,7 +228,7 @@ def test_olist_import_produces_headers_beside_its_items(spark, lake_settings):
         Path(f"ds={d}/source=olist") for d in {h["ds"] for h in headers.values()}
     )
 
-    load_dwd(lake_settings, start, end)
+    load_dwd(lake_settings, built)
     assert_postgres_mirrors_parquet(lake_settings, days(start, end))
 
 

@@ -13,6 +13,8 @@ import pyarrow.dataset as pads
 import pytest
 from pydantic import SecretStr
 
+from ops.quality.dwd import validate_dwd_partitions
+from ops.quality.engine import DataQualityError
 from ops.settings import Settings
 from spark_jobs.entity_spec import OdsPartitionMissingError
 from spark_jobs.marketplaces import UnknownMarketplaceError
@@ -25,7 +27,6 @@ from spark_jobs.order_items import (
     to_dwd,
 )
 from spark_jobs.pii import customer_key
-from spark_jobs.quality import DataQualityError, validate_dwd_partitions
 from spark_jobs.statuses import AMAZON, UnknownStatusError
 from storage.lake import Lake, local_path
 from storage.warehouse import connect

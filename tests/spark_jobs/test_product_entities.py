@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from ops.settings import Settings
-from spark_jobs.asin_daily_snapshot import run_asin_daily_snapshot
-from spark_jobs.entity_spec import EntityCounts
-from spark_jobs.review import run_review
+from spark_jobs.asin_daily_snapshot import SPEC as ASIN_DAILY_SNAPSHOT_SPEC
+from spark_jobs.entity_job import run_entity
+from spark_jobs.entity_spec import EntitySpec
+from spark_jobs.review import SPEC as REVIEW_SPEC
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from tests.spark_jobs.entity_lake import (
     assert_sandbox_day_round_trip,
@@ -66,15 +67,14 @@ def _review_row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# entity: (source, job, business key of a served record, expected DWD row of a served record)
-CASES: dict[str, tuple[str, Callable[..., EntityCounts], Callable[[dict], tuple], Callable[[dict], dict]]] = {
+# entity: (spec, business key of a served record, expected DWD row of a served record)
+CASES: dict[str, tuple[EntitySpec, Callable[[dict], tuple], Callable[[dict], dict]]] = {
     "asin_daily_snapshot": (
-        "asin_metrics",
-        run_asin_daily_snapshot,
+        ASIN_DAILY_SNAPSHOT_SPEC,
         lambda r: (r["asin"], r["marketplaceId"], r["date"]),
         _snapshot_row,
     ),
-    "review": ("reviews", run_review, lambda r: (r["reviewId"],), _review_row),
+    "review": (REVIEW_SPEC, lambda r: (r["reviewId"],), _review_row),
 }
 
 
@@ -87,7 +87,7 @@ def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.mark.parametrize("entity", list(CASES))
 def test_a_sandbox_day_conforms_loads_and_reruns_identically(spark, landed, entity):
-    assert_sandbox_day_round_trip(spark, landed, (entity, *CASES[entity]), DS)
+    assert_sandbox_day_round_trip(spark, landed, CASES[entity], DS)
 
 
 def _snapshot(asin: str, **changes: Any) -> dict[str, Any]:
@@ -151,8 +151,8 @@ def test_versions_resolve_and_out_of_contract_records_are_rejected_with_reasons(
     write_ods(lake_settings, "asin_metrics", "asin_daily_snapshot", DS, snapshots)
     write_ods(lake_settings, "reviews", "review", DS, reviews)
 
-    snap = run_asin_daily_snapshot(spark, lake_settings, DS)
-    rev = run_review(spark, lake_settings, DS)
+    snap = run_entity(spark, lake_settings, ASIN_DAILY_SNAPSHOT_SPEC, DS)
+    rev = run_entity(spark, lake_settings, REVIEW_SPEC, DS)
 
     assert (snap.rows_in, snap.rows_out, snap.duplicates_dropped, snap.rows_rejected) == (8, 3, 1, 4)
     assert snap.rejected_reasons == {

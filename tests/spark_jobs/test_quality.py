@@ -8,7 +8,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from spark_jobs.quality import DataQualityError, validate_dwd_partitions
+from ops.quality.dwd import validate_dwd_partitions
+from ops.quality.engine import DataQualityError
 
 
 def replace(table: pa.Table, column: str, values: list) -> pa.Table:

@@ -17,9 +17,10 @@ import orjson
 import pytest
 
 from connectors.sandbox.truth import refund_truth
+from ops.quality.dwd import validate_dwd_partitions
 from ops.settings import Settings
-from spark_jobs.quality import validate_dwd_partitions
-from spark_jobs.refund import SPEC, run_refund
+from spark_jobs.entity_job import run_entity
+from spark_jobs.refund import SPEC as REFUND_SPEC
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions, read_dwd_partition
 from storage.warehouse import connect
@@ -80,7 +81,7 @@ def test_every_served_refund_line_is_one_dwd_row_loaded_and_rerun_identically(sp
     start = datetime(DS.year, DS.month, DS.day, tzinfo=UTC)
     truth = refund_truth(SEED, landed.sandbox_profile, start, start + timedelta(days=1))
 
-    counts = run_refund(spark, landed, DS)
+    counts = run_entity(spark, landed, REFUND_SPEC, DS)
 
     assert served_lines > len(expected) > 50  # the sandbox re-served some events; a real day of refunds
     assert len(expected) == len(truth)  # every refunded line the sandbox posted that day was served
@@ -111,7 +112,7 @@ def test_every_served_refund_line_is_one_dwd_row_loaded_and_rerun_identically(sp
         sum(r["refunded_amount"] for r in rows),
     )
 
-    again = run_refund(spark, landed, DS)
+    again = run_entity(spark, landed, REFUND_SPEC, DS)
     assert (again.rows_in, again.rows_out, again.duplicates_dropped) == (
         counts.rows_in,
         counts.rows_out,
@@ -188,7 +189,7 @@ def test_re_served_events_resolve_and_bad_lines_are_quarantined_with_reasons(spa
     ]
     write_ods(lake_settings, SOURCE, ODS_ENTITY, DS, lines)
 
-    counts = run_refund(spark, lake_settings, DS)
+    counts = run_entity(spark, lake_settings, REFUND_SPEC, DS)
 
     assert counts.rejected_reasons == {
         "posted_at is not on the run's ds": 1,
@@ -231,7 +232,8 @@ def test_re_served_events_resolve_and_bad_lines_are_quarantined_with_reasons(spa
     assert (bad_line["element"], bad_line["OrderAdjustmentItemId"]) == (0, "ROI7")  # names the line
 
     write_ods(lake_settings, SOURCE, ODS_ENTITY, DS, [_event("A-1", [_line(1)])])
-    fixed = run_refund(spark, lake_settings, DS)
+    fixed = run_entity(spark, lake_settings, REFUND_SPEC, DS)
     assert (fixed.rows_out, fixed.rows_rejected) == (1, 0)
     assert _quarantined(lake_settings) == []  # a fixed rerun leaves no stale rejects
-    assert SPEC.columns[-5:] == ("refund_id", "marketplace_id", "refunded_amount", "fee_amount", "currency")
+    last_columns = ("refund_id", "marketplace_id", "refunded_amount", "fee_amount", "currency")
+    assert REFUND_SPEC.columns[-5:] == last_columns

@@ -1,4 +1,4 @@
-"""``ops.pipeline.build_source_dwd`` then ``load_source_dwd``: every source entity, including logistics
+"""``ops.pipeline.build_dwd`` then ``load_dwd``: every source entity, including logistics
 and the SCD2 catalog, goes ODS → DWD → Postgres, and what is loaded is exactly what the lake holds."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from ops.pipeline import build_source_dwd, load_source_dwd
+from ops.pipeline import build_dwd, load_dwd
 from ops.settings import Settings
 from storage.loader import read_dwd_partition
 from storage.warehouse import connect
@@ -25,9 +25,9 @@ def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield land_sandbox_day(settings, tmp_path_factory.mktemp("source-dwd") / "lake", SOURCES, SEED, DS)
 
 
-def test_build_source_dwd_publishes_and_loads_the_logistics_and_catalog_entities(spark, landed):
-    summary = build_source_dwd(landed, DS)
-    loaded = load_source_dwd(landed, summary)
+def test_build_dwd_publishes_and_loads_the_logistics_and_catalog_entities(spark, landed):
+    summary = build_dwd(landed, DS, DS, SOURCES)
+    loaded = load_dwd(landed, summary)
 
     assert set(NEW) <= set(summary)
     for entity in NEW:

@@ -1,8 +1,9 @@
 """What a valid DWD partition looks like, per entity, as plain data (no Great Expectations import).
 
 Keeping the suites as data means they can be read, listed and reviewed without paying the ~9 s GX
-import; :mod:`spark_jobs.quality.validate` turns them into GX expectations when it runs. The source
-entities' suites are derived from their job specs in :mod:`spark_jobs.quality.entity_suites`.
+import; :mod:`ops.quality.dwd` turns them into GX expectations when it runs. The source
+entities' suites are derived from their job specs in :mod:`ops.quality.entity_suites`; the gate
+finds either through :func:`ops.quality.dwd.suite_for`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from spark_jobs.quality.engine import Check, Suite
+from ops.quality.engine import Check, Suite
 from spark_jobs.statuses import UNIFIED_STATUSES
 
 CURRENCIES: tuple[str, ...] = ("USD", "GBP", "EUR", "CNY", "JPY", "CAD", "BRL")
@@ -67,15 +68,51 @@ ORDER_ITEM = Suite(
     derived=MappingProxyType({"purchased_on": _purchased_on}),
 )
 
-SUITES: Mapping[str, Suite] = MappingProxyType({"order_item": ORDER_ITEM})
+ORDERS = Suite(
+    checks=(
+        Check("ExpectTableRowCountToBeBetween", {"min_value": 1}, "row count > 0"),
+        Check("ExpectColumnValuesToNotBeNull", {"column": "order_id"}, "order_id not null"),
+        Check("ExpectColumnValuesToBeUnique", {"column": "order_id"}, "order_id unique"),
+        Check("ExpectColumnValuesToBeBetween", {"column": "item_count", "min_value": 1}, "item_count >= 1"),
+        Check(
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            {"column_A": "units", "column_B": "item_count", "or_equal": True},
+            "units >= item_count (every item has quantity >= 1)",
+        ),
+        Check(
+            "ExpectColumnValuesToBeBetween", {"column": "order_amount", "min_value": 0}, "order_amount >= 0"
+        ),
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "order_status", "value_set": list(UNIFIED_STATUSES)},
+            "order_status in the unified state machine",
+        ),
+        Check(
+            "ExpectColumnPairValuesToBeEqual",
+            {"column_A": "is_cancelled", "column_B": "cancelled_by_status"},
+            "is_cancelled == (order_status is cancelled)",
+        ),
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "currency", "value_set": list(CURRENCIES)},
+            f"currency in {', '.join(CURRENCIES)}",
+        ),
+        Check(
+            "ExpectColumnValuesToMatchRegex",
+            {"column": "customer_key", "regex": SHA256_HEX},
+            "customer_key is a sha256 hex digest",
+            sensitive=True,
+        ),
+        Check(
+            "ExpectColumnPairValuesToBeEqual",
+            {"column_A": "purchased_on", "column_B": "ds"},
+            "purchased_at (UTC date) == ds",
+        ),
+    ),
+    derived=MappingProxyType(
+        {"purchased_on": _purchased_on, "cancelled_by_status": lambda f: f["order_status"] == "cancelled"}
+    ),
+)
 
-
-def suite_for(entity: str) -> Suite:
-    """The suite of a DWD entity: hand-written for order items, derived from the job spec for the others."""
-    if entity in SUITES:
-        return SUITES[entity]
-    from spark_jobs.quality.entity_suites import SOURCE_SUITES  # imports the Spark job specs
-
-    if entity in SOURCE_SUITES:
-        return SOURCE_SUITES[entity]
-    raise KeyError(f"no DWD suite for entity {entity!r}; known: {sorted([*SUITES, *SOURCE_SUITES])}")
+# Hand-written suites of the order entities (the flat entities' are derived from their job specs).
+ORDER_SUITES: Mapping[str, Suite] = MappingProxyType({"order_item": ORDER_ITEM, "orders": ORDERS})

@@ -1,11 +1,11 @@
 """Rules a job spec cannot state, as small data: each becomes GX checks plus the columns they read.
 
 A spec says keys, required fields, enums and which column is ``ds``; an entity's ``RULES`` line in
-:mod:`spark_jobs.quality.entity_suites` adds what only a reviewer knows: a metric's plausible range, a
+:mod:`ops.quality.entity_suites` adds what only a reviewer knows: a metric's plausible range, a
 derived code's vocabulary, an ordering between timestamps, a value that must agree with the columns it
 was computed from, or an SCD2 history. Every rule is a GX expectation; rules GX's pandas engine cannot
 state directly run on a column computed first (``derived``: from the partition's own rows; ``table``:
-from every partition of the entity, see :class:`spark_jobs.quality.engine.Suite`).
+from every partition of the entity, see :class:`ops.quality.engine.Suite`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from spark_jobs.quality import scd2
-from spark_jobs.quality.engine import Check
+from ops.quality import scd2
+from ops.quality.engine import Check
 
 Derive = Callable[[pd.DataFrame], pd.Series]
 
@@ -146,7 +146,7 @@ class History(Rule):
     """SCD2 over every partition: per ``key``, validity contiguous and non-overlapping, one current version.
 
     A version's successor may sit in any later partition, so the verdicts are computed on the whole table
-    (:mod:`spark_jobs.quality.scd2`) and each partition's batch expects its rows' verdicts to be null;
+    (:mod:`ops.quality.scd2`) and each partition's batch expects its rows' verdicts to be null;
     the examples name the listing and the versions involved.
     """
 

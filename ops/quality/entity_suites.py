@@ -5,7 +5,8 @@ or keyed hashes, and which column's UTC date is ``ds``; the gate re-checks exact
 Parquet (defence in depth: a job bug or a hand-edited partition cannot reach Postgres). What a spec does
 not say (a metric's plausible range, a derived code's vocabulary, timestamps' order, a value that must
 agree with what it was computed from, an SCD2 history) is the ``RULES`` table
-(:mod:`spark_jobs.quality.rules`). Adding an entity is one spec in ``SPECS`` and one line in ``RULES``.
+(:mod:`ops.quality.rules`). Adding an entity is one spec in :mod:`spark_jobs.registry` and one line
+in ``RULES``.
 """
 
 from __future__ import annotations
@@ -16,40 +17,18 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from spark_jobs import (
-    ad_campaign_hourly,
-    asin_daily_snapshot,
-    campaign_exposure,
-    carrier_codes,
-    catalog_item,
-    refund,
-    review,
-    shipment,
-    shop_health_daily,
-    tracking_event,
-)
+from ops.quality.engine import Check, Suite
+from ops.quality.order_suites import SHA256_HEX
+from ops.quality.rules import Agrees, History, InSet, Matches, Ordered, Range, Rule
+from spark_jobs import carrier_codes, catalog_item
 from spark_jobs.entity_spec import CURRENCY, EntitySpec
-from spark_jobs.quality.engine import Check, Suite
-from spark_jobs.quality.rules import Agrees, History, InSet, Matches, Ordered, Range, Rule
-from spark_jobs.quality.suites import SHA256_HEX
+from spark_jobs.registry import FLAT_SPECS
 
 BUSINESS_DATE = "_business_date"
 CURRENCY_REGEX = r"^[A-Z]{3}$"
 ASIN_REGEX = r"^[0-9A-Z]{10}$"
 CENT = Decimal("0.01")
 MICROS_PER_DAY = Decimal(86_400 * 1_000_000)
-
-SPECS: tuple[EntitySpec, ...] = (
-    asin_daily_snapshot.SPEC,
-    review.SPEC,
-    shop_health_daily.SPEC,
-    ad_campaign_hourly.SPEC,
-    campaign_exposure.SPEC,
-    tracking_event.SPEC,
-    shipment.SPEC,
-    catalog_item.SPEC,
-    refund.SPEC,
-)
 
 
 def _mapped_event_code(frame: pd.DataFrame) -> pd.Series:
@@ -255,6 +234,5 @@ def entity_suite(spec: EntitySpec, rules: tuple[Rule, ...] = ()) -> Suite:
 
 
 SOURCE_SUITES: Mapping[str, Suite] = MappingProxyType(
-    {spec.entity: entity_suite(spec, RULES.get(spec.entity, ())) for spec in SPECS}
+    {spec.entity: entity_suite(spec, RULES.get(spec.entity, ())) for spec in FLAT_SPECS}
 )
-SOURCE_ENTITIES: tuple[str, ...] = tuple(spec.entity for spec in SPECS)

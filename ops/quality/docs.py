@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from ops.quality.engine import Failure, Outcome, show
 from ops.settings import Settings
-from spark_jobs.quality.engine import Failure, Outcome, show
 
 DOCS_FOLDER = "gx_docs"
 STYLE = (
