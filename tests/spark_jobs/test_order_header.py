@@ -268,3 +268,23 @@ def test_headers_follow_their_item_days_and_refuse_an_order_with_two_currencies(
         run_order_headers(spark, lake_settings, d1, d2)
     # Nothing was written: the previous headers stand until the items are fixed.
     assert sorted(parquet_files(lake_settings, "orders")) == [Path(f"ds={d1}/source=orders")]
+
+
+def test_the_dwd_gate_checks_order_headers_and_names_a_broken_one(spark, lake_settings, ods):
+    from ops.quality.engine import DataQualityError
+    from ops.quality.gates import validate_dwd
+
+    day = date(2025, 11, 12)
+    ods.write(day, [ods.order("GA", purchased="2025-11-12T08:00:00Z", items=[ods.item("GA-1")], buyer_no=21)])
+    built = build_dwd(lake_settings, day, day, [SOURCE])
+    assert validate_dwd(lake_settings, day, day, built)["checked"]["orders"] == 1
+
+    # a header whose cancelled flag contradicts its (paid) status must not reach Postgres
+    (path,) = (local_path(Lake(lake_settings.lake_uri).dwd_table("orders")) / f"ds={day}").glob("*/*.parquet")
+    table = pq.read_table(path)
+    column = table.schema.get_field_index("is_cancelled")
+    pq.write_table(table.set_column(column, "is_cancelled", pa.array([True])), path)
+    with pytest.raises(DataQualityError) as err:
+        validate_dwd(lake_settings, day, day, built)
+    assert f"dwd.orders ds={day}" in str(err.value)
+    assert "is_cancelled == (order_status is cancelled)" in str(err.value)

@@ -81,7 +81,7 @@ CASES: dict[str, tuple[EntitySpec, Callable[[dict], tuple], Callable[[dict], dic
 @pytest.fixture(scope="module")
 def landed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """One day of every product source, landed by the real connectors from a sandbox that duplicates."""
-    sources = [source for source, *_ in CASES.values()]
+    sources = [spec.source for spec, *_ in CASES.values()]
     yield land_sandbox_day(settings, tmp_path_factory.mktemp("product-entities") / "lake", sources, SEED, DS)
 
 
