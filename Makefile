@@ -16,9 +16,11 @@ install: $(if $(shell command -v uv 2>/dev/null),,$(TOOLS)/bin/uv)
 demo: install
 	$(RUN) mercator demo
 
+# The tests, then every benchmark once at a tiny size (a smoke run: a broken benchmark fails here).
 test: install
 	$(RUN) lint-imports
 	$(RUN) pytest -m "not bench"
+	MERCATOR_BENCH_SIZE=smoke $(RUN) pytest -m bench tests/bench
 
 bench: install
 	$(RUN) pytest -m bench -s tests/bench

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from connectors.sandbox.server import RunningSandbox
 from ops.settings import Settings
 from storage import embedded_pg
 from storage.bootstrap import ensure_databases, ensure_warehouse
@@ -47,3 +48,16 @@ def spark(settings: Settings):
     session = build_spark_session(settings, app_name="mercator-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture
+def settings_for(settings: Settings, tmp_path: Path) -> Callable[..., Settings]:
+    """The session's settings (real Postgres) aimed at a sandbox, with a lake of the test's own."""
+
+    def build(sandbox: RunningSandbox, **overrides: object) -> Settings:
+        lake = (tmp_path / "lake").as_uri()
+        return settings.model_copy(
+            update={"sandbox_port": sandbox.port, "lake_uri_override": lake, **overrides}
+        )
+
+    return build

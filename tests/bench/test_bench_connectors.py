@@ -1,7 +1,8 @@
 """Benchmark: every connector against the real sandbox, at its advertised limits and with the limits lifted.
 
 Prints ``bench:`` and ``ratio:`` lines (DESIGN.md §9); run with ``make bench``. For each source in
-``connectors.registry.SOURCES`` (all of them: the whole file takes well under the ~3 minute budget):
+``connectors.registry.SOURCES`` (all of them: the whole file takes well under the ~3 minute budget; a smoke
+run, ``MERCATOR_BENCH_SIZE=smoke``, makes a handful of requests per source):
 
 1. **At the limit.** The sandbox advertises and enforces ``LIMIT`` req/s per endpoint with a burst of
    ``BURST``; the client starts at the source's own configured pace (20 to 50 req/s, above the limit), so
@@ -35,12 +36,13 @@ import orjson
 import pytest
 
 from connectors.http import TOKEN_HEADER, ApiClient, HttpConfig
-from connectors.orders import DEFAULT_MARKETPLACE_IDS, orders_source
+from connectors.orders import DEFAULT_MARKETPLACE_IDS
 from connectors.registry import SOURCES, spec
 from connectors.sandbox.config import SandboxConfig
 from connectors.sandbox.server import RunningSandbox, sandbox_server
 from connectors.source import Source, Window
 from ops.settings import Settings
+from tests.bench.size import sized
 
 pytestmark = pytest.mark.bench
 
@@ -48,15 +50,16 @@ SEED = 7
 PROFILE = "small"
 LIMIT = 10.0  # req/s per endpoint the sandbox advertises and enforces in part 1
 BURST = 2
-MAX_REQUESTS = 40  # part 1 requests per source (split across its endpoints): ~4 s each at LIMIT
+MAX_REQUESTS = sized(40, 6)  # part 1 requests per source (split across its endpoints): ~4 s each at LIMIT
 FIRST_DAY = date(2025, 11, 5)  # a day on which every source, crm included, has records for seed 7
 TOKEN = "bench"
 UNLIMITED = 1e6
-MIN_ROUNDS, MAX_ROUNDS, MIN_CONNECTOR_SECONDS = 5, 200, 1.0
+MIN_ROUNDS, MAX_ROUNDS, MIN_CONNECTOR_SECONDS = sized(5, 1), 200, sized(1.0, 0.0)
 
 # Part 1 plan per source: (days, page size) so that one run makes >= 30 requests at LIMIT. Sources with few
 # records a day (catalog ~8, shop_health 8) use page size 1 over several days; a window per day is
-# cached by the sandbox (8 per endpoint), so days stay <= 8.
+# cached by the sandbox (8 per endpoint), so days stay <= 8. A source without an entry gets DEFAULT_PLAN.
+DEFAULT_PLAN = (1, 10)
 RATE_PLAN: dict[str, tuple[int, int]] = {
     "orders": (1, 100),
     "catalog": (6, 1),
@@ -66,21 +69,24 @@ RATE_PLAN: dict[str, tuple[int, int]] = {
     "shop_health": (5, 1),
     "ads": (1, 15),
     "crm": (1, 60),
+    "finances": (1, 3),  # ~100 refund events a day
 }
 
 
+def _plan(source: str) -> tuple[int, int]:
+    """(days, page size) of part 1; a smoke run asks for one day, enough for its few requests."""
+    days, page_size = RATE_PLAN.get(source, DEFAULT_PLAN)
+    return sized(days, 1), page_size
+
+
 def _configured_rate(source: str) -> float:
-    """The pace the client starts at for ``source`` (the settings default for orders, else the spec's)."""
-    if source == "orders":
-        return float(Settings.model_fields["orders_requests_per_second"].default)
-    return spec(source).requests_per_second
+    """The pace the client starts at for ``source``: what the default settings give it."""
+    return Settings.model_construct().source_rate(source, spec(source).requests_per_second)
 
 
 def _build(source: str, client: ApiClient, ds: date, page_size: int | None = None) -> Source:
     window = Window.for_day(ds)
     kwargs = {} if page_size is None else {"page_size": page_size}
-    if source == "orders":
-        return orders_source(client, window, DEFAULT_MARKETPLACE_IDS, **kwargs)
     return spec(source).build(client, window, DEFAULT_MARKETPLACE_IDS, **kwargs)
 
 
@@ -128,7 +134,7 @@ def _warm_windows(sandbox: RunningSandbox, source: str, days: Sequence[date]) ->
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_connector_rate_vs_limit(source: str, limited_sandbox: RunningSandbox):
-    n_days, page_size = RATE_PLAN[source]
+    n_days, page_size = _plan(source)
     days = _days(n_days)
     _warm_windows(limited_sandbox, source, days)
     limited_sandbox.stats.clear()
@@ -185,6 +191,17 @@ def _connector_fetch(source: str, client: ApiClient, days: Sequence[date]) -> in
     return records
 
 
+def _first_list(body: dict) -> list | None:
+    """The page's records: the first list in the envelope, depth first (``payload.Orders``,
+    ``payload.FinancialEvents.RefundEventList``, ``items``, ...)."""
+    for value in body.values():
+        if isinstance(value, list):
+            return value
+        if isinstance(value, dict) and (found := _first_list(value)) is not None:
+            return found
+    return None
+
+
 def _bare_fetch(client: httpx.Client, first_pages: Sequence[httpx.URL]) -> tuple[int, int]:
     """Follow the page tokens from each first-page request with nothing but httpx + orjson."""
     records = requests = 0
@@ -196,12 +213,10 @@ def _bare_fetch(client: httpx.Client, first_pages: Sequence[httpx.URL]) -> tuple
             response.raise_for_status()
             requests += 1
             body = orjson.loads(response.content)
-            if "payload" in body:  # SP-API Orders envelope
-                page = body["payload"]
-                records += len(page["Orders"])
-                token, token_param = page.get("NextToken"), "NextToken"
+            records += len(_first_list(body))
+            if "payload" in body:  # SP-API envelope (Orders, Finances): payload.NextToken
+                token, token_param = body["payload"].get("NextToken"), "NextToken"
             else:  # Catalog Items style envelope: numberOfResults, pagination, one list
-                records += len(next(v for v in body.values() if isinstance(v, list)))
                 token, token_param = body["pagination"].get("nextToken"), "pageToken"
             if not token:
                 break
@@ -211,7 +226,7 @@ def _bare_fetch(client: httpx.Client, first_pages: Sequence[httpx.URL]) -> tuple
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_connector_throughput_vs_bare_httpx(source: str, unlimited_sandbox: RunningSandbox):
-    days = _days(RATE_PLAN[source][0])
+    days = _days(_plan(source)[0])
     config = HttpConfig(unlimited_sandbox.url, UNLIMITED)
 
     # Untimed first pass: builds the sandbox's windows and notes the connector's first-page requests.

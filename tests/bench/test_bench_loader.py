@@ -19,8 +19,9 @@ import pytest
 from storage.embedded_pg import BIN_DIR
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions
+from tests.bench.size import sized
 
-ROWS = 500_000
+ROWS = sized(500_000, 2_000)
 DAY = date(2024, 6, 1)
 
 pytestmark = pytest.mark.bench

@@ -3,19 +3,17 @@ dedupe of the same ODS, and salting / AQE skew handling on a skewed join.
 
 Prints ``bench:`` and ``ratio:`` lines (DESIGN.md §9); run with ``make bench``. One shared local[2]
 session (its 11-16 s start is not counted); every figure is one run on a shared machine, so expect noise.
+A smoke run (``MERCATOR_BENCH_SIZE=smoke``) lands a ``small`` day and joins 20,000 rows, once each.
 """
 
 from __future__ import annotations
 
 import gzip
-import importlib
-import pkgutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,40 +25,32 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
 
-import spark_jobs
 from connectors.http import HttpConfig
 from connectors.ingest import ingest_source_day
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.profiles import get_profile
 from connectors.sandbox.server import sandbox_server
 from ops.settings import Settings
-from spark_jobs.entity_spec import EntitySpec
+from spark_jobs.registry import FLAT_SPECS
+from spark_jobs.entity_job import run_entity
 from spark_jobs.order_items import run_order_items
 from spark_jobs.skew import hot_keys, salted_join
 from storage.lake import Lake, local_path
+from tests.bench.size import sized
 
 pytestmark = pytest.mark.bench
 
 DS = date(2025, 11, 3)
 SEED = 11
-PROFILE = "medium"
-SKEW_ROWS = 4_000_000  # order items: several months of a medium seller
+PROFILE = sized("medium", "small")
+SKEW_ROWS = sized(4_000_000, 20_000)  # order items: several months of a medium seller
 SKEW_EXPONENT = 1.5  # zipf: the top ASIN holds ~38% of the rows, the top 10 ~ 60%
 SALT_BUCKETS = 8
-ROUNDS = 3  # best of 3 per variant
+ROUNDS = sized(3, 1)  # best of 3 per variant
+DEDUPE_ROUNDS = sized(2, 1)
 
 
 # ---- the medium day ---------------------------------------------------------------------------------
-def entity_jobs() -> dict[str, tuple[str, Callable[[SparkSession, Settings, date], Any]]]:
-    """Every flat DWD job: a module with an EntitySpec ``SPEC`` and a ``run_<entity>``, by entity."""
-    jobs = {}
-    for module_info in pkgutil.iter_modules(spark_jobs.__path__):
-        module = importlib.import_module(f"spark_jobs.{module_info.name}")
-        spec = getattr(module, "SPEC", None)
-        if isinstance(spec, EntitySpec) and hasattr(module, f"run_{spec.entity}"):
-            jobs[spec.entity] = (spec.source, getattr(module, f"run_{spec.entity}"))
-    return dict(sorted(jobs.items()))
-
 
 # The sandbox generates a day of shipments in ~2 min and of ASIN snapshots in ~45 s at ``medium`` (2 cores):
 # too slow for a bench, so those sources land at ``small``; the bench prints each job's profile.
@@ -97,11 +87,11 @@ def profile_of(source: str) -> str:
 @pytest.fixture(scope="module")
 def medium_day(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One day of every source in one lake: ``medium``, except the sources too slow to generate there."""
-    sources = sorted({"orders", *(source for source, _ in entity_jobs().values())})
+    sources = sorted({"orders", *(spec.source for spec in FLAT_SPECS)})
     lake = tmp_path_factory.mktemp("bench-spark") / "lake"
     started = time.monotonic()
     run_settings = settings
-    for profile in (PROFILE, "small"):
+    for profile in dict.fromkeys((PROFILE, "small")):  # one pass when the smoke run lands all at small
         chosen = [source for source in sources if profile_of(source) == profile]
         if chosen:
             run_settings = _land(settings, lake, profile, chosen)
@@ -114,10 +104,10 @@ def test_dwd_job_rows_per_second_on_a_medium_day(spark, medium_day):
     counts = run_order_items(spark, medium_day, DS)
     assert counts.rows_out > 0 and counts.reconciles and counts.partitions == cold.partitions
     rates = {"order_item": (profile_of("orders"), counts.rows_in, counts.seconds)}
-    for entity, (source, run) in entity_jobs().items():
-        result = run(spark, medium_day, DS)
-        assert result.reconciles, entity
-        rates[entity] = (profile_of(source), result.rows_in, result.seconds)
+    for spec in sorted(FLAT_SPECS, key=lambda spec: spec.entity):
+        result = run_entity(spark, medium_day, spec, DS)
+        assert result.reconciles, spec.entity
+        rates[spec.entity] = (profile_of(spec.source), result.rows_in, result.seconds)
     print(f"\nbench: dwd_order_item_first_run_seconds: {cold.seconds:.1f} s (cold session; then warm:)")
     for entity, (profile, rows, seconds) in rates.items():
         print(
@@ -243,8 +233,8 @@ def test_spark_against_a_single_process_pyarrow_dedupe(spark, medium_day, tmp_pa
     files = _ods_files(medium_day)
     records = sum(_lines(p) for p in files)
 
-    arrow_rows, arrow_s = _best_of(2, lambda: pyarrow_dedupe(files, tmp_path / "arrow"))
-    spark_rows, spark_s = _best_of(2, lambda: spark_dedupe(spark, files, tmp_path / "spark"))
+    arrow_rows, arrow_s = _best_of(DEDUPE_ROUNDS, lambda: pyarrow_dedupe(files, tmp_path / "arrow"))
+    spark_rows, spark_s = _best_of(DEDUPE_ROUNDS, lambda: spark_dedupe(spark, files, tmp_path / "spark"))
 
     assert arrow_rows == spark_rows > 0
     print(f"\nbench: pyarrow_dedupe_rows_per_s: {records / arrow_s:.0f} rows/s ({records} ODS records)")
@@ -374,7 +364,7 @@ HISTORY_DAYS = 90  # daily price snapshots per ASIN
 PRICE_WINDOW = 30  # each item meets the snapshots of its purchase day and the 29 days before
 HERO_WIDTH = 16  # shuffle width: wide enough that the split is real, coalescing off
 HERO_BUCKETS = 16
-HERO_ROUNDS = 5
+HERO_ROUNDS = sized(5, 1)
 
 
 def _hero_asin_tables(folder: Path) -> tuple[Path, Path]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -23,19 +22,6 @@ def faulty_sandbox() -> Iterator[RunningSandbox]:
     config = SandboxConfig(seed=SEED, rate_limit_per_second=RATE, rate_limit_burst=20, faults=FAULTS)
     with sandbox_server(config) as sandbox:
         yield sandbox
-
-
-@pytest.fixture
-def settings_for(settings: Settings, tmp_path: Path) -> Callable[..., Settings]:
-    """The session's settings (real Postgres) aimed at a sandbox, with a lake of the test's own."""
-
-    def build(sandbox: RunningSandbox, **overrides: object) -> Settings:
-        lake = (tmp_path / "lake").as_uri()
-        return settings.model_copy(
-            update={"sandbox_port": sandbox.port, "lake_uri_override": lake, **overrides}
-        )
-
-    return build
 
 
 @pytest.fixture

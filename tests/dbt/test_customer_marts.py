@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import psycopg
@@ -20,10 +19,9 @@ import pytest
 
 from ops.dbt_runner import DbtRunResult, build_day_range, run_dbt
 from ops.settings import Settings
-from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.warehouse import connect
+from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
 
-DWD_DDL = Path(__file__).resolve().parents[2] / "storage" / "sql" / "dwd_order_item.sql"
 CURRENCY = {"US": "USD", "DE": "EUR"}
 AS_OF = date(2025, 6, 30)
 JUL1 = date(2025, 7, 1)
@@ -224,13 +222,8 @@ def assert_daily_matches(settings: Settings, items: list[Item]) -> dict[tuple[st
 
 
 @pytest.fixture(scope="module")
-def wh(settings: Settings) -> Settings:
-    own = settings.model_copy(update={"pg_database": "mercator_dbt_customer_tests"})
-    ensure_databases(own, (own.pg_database,))
-    ensure_warehouse(own.warehouse_url)
-    with connect(own) as conn:
-        conn.execute(DWD_DDL.read_text())
-        conn.execute("truncate dwd.order_item")
+def wh(own_warehouse: OwnWarehouse) -> Settings:
+    own = own_warehouse("mercator_dbt_customer_tests", dwd_tables=["order_item"])
     insert_items(own, HISTORY)
     return own
 
@@ -238,6 +231,10 @@ def wh(settings: Settings) -> Settings:
 @pytest.fixture(scope="module")
 def first_build(wh: Settings) -> DbtRunResult:
     return run_dbt(wh, ["build", "--full-refresh"])
+
+
+def test_marts_are_as_pinned(wh: Settings, first_build: DbtRunResult) -> None:
+    assert_marts_match_pinned(wh, "customers")
 
 
 def test_customer_daily_matches_the_items(wh: Settings, first_build: DbtRunResult) -> None:
@@ -341,6 +338,7 @@ def test_incremental_day_touches_only_its_rows(wh: Settings, first_build: DbtRun
     ]
     current = {v[:2]: (v[2], v[3]) for v in versions if v[4]}
     assert current == {key: (row["rfm_segment"], row["value_tier"]) for key, row in value.items()}
+    assert_marts_match_pinned(wh, "customers_next_day")
 
 
 def test_analyst_reads_the_customer_marts(wh: Settings, first_build: DbtRunResult) -> None:

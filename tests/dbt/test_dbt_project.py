@@ -13,17 +13,15 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from ops.dbt_runner import DbtRunError, DbtRunResult, build_day_range, dbt_env, run_dbt
 from ops.settings import Settings
-from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.warehouse import connect
+from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
 
-DWD_DDL = Path(__file__).resolve().parents[2] / "storage" / "sql" / "dwd_order_item.sql"
 CURRENCY = {"US": "USD", "DE": "EUR", "JP": "JPY"}
 MARKETPLACE_ID = {"US": "ATVPDKIKX0DER", "DE": "A1PA6795UKMFR9", "JP": "A1VC38T7YXB528"}
 CENT = Decimal("0.01")
@@ -158,14 +156,9 @@ def sql_gmv_by_day(settings: Settings) -> dict[tuple[str, date], Decimal]:
 
 
 @pytest.fixture(scope="module")
-def wh(settings: Settings) -> Settings:
-    """Settings for a database of this module's own, bootstrapped like the real warehouse."""
-    own = settings.model_copy(update={"pg_database": "mercator_dbt_tests"})
-    ensure_databases(own, (own.pg_database,))
-    ensure_warehouse(own.warehouse_url)
-    with connect(own) as conn:
-        conn.execute(DWD_DDL.read_text())
-        conn.execute("truncate dwd.order_item")
+def wh(own_warehouse: OwnWarehouse) -> Settings:
+    """A database of this module's own holding the hand-made order items (no other DWD table yet)."""
+    own = own_warehouse("mercator_dbt_tests", dwd_tables=["order_item"])
     insert_items(own, INITIAL)
     return own
 
@@ -197,6 +190,10 @@ def test_build_matches_dwd_to_the_cent(wh: Settings, first_build: DbtRunResult) 
     assert first_build.node("ads_trend_zero_fill_and_week_over_week").status == "pass"
     assert first_build.node("assert_dws_marketplace_daily_reconciles_with_staging").status == "pass"
     assert not [w for w in first_build.warnings if "Deprecation" in w], first_build.warnings
+
+
+def test_marts_are_as_pinned(wh: Settings, first_build: DbtRunResult) -> None:
+    assert_marts_match_pinned(wh, "orders")
 
 
 def test_ads_trend_fills_days_without_sales(wh: Settings, first_build: DbtRunResult) -> None:

@@ -37,11 +37,10 @@ from connectors.sandbox.truth_operations import ads_runaway_truth, shipment_trut
 from ops.dbt_runner import DbtRunResult, build_day_range, run_dbt
 from ops.settings import Settings
 from spark_jobs.statuses import status_map
-from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.warehouse import connect
+from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
 
 ROOT = Path(__file__).resolve().parents[2]
-SQL_DIR = ROOT / "storage" / "sql"
 SOURCES_YML = ROOT / "dbt" / "models" / "staging" / "__sources.yml"
 US = "ATVPDKIKX0DER"
 AUG1, AUG4, AUG8, AUG9 = date(2025, 8, 1), date(2025, 8, 4), date(2025, 8, 8), date(2025, 8, 9)
@@ -50,22 +49,6 @@ Z = 1.96
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
-def create_dwd(settings: Settings) -> None:
-    """Every DWD table storage/sql defines, empty."""
-    with connect(settings) as conn:
-        for path in sorted(SQL_DIR.glob("dwd_*.sql")):
-            conn.execute(path.read_text())
-            conn.execute(f"truncate dwd.{path.stem.removeprefix('dwd_')}")
-
-
-def own_database(settings: Settings, name: str) -> Settings:
-    own = settings.model_copy(update={"pg_database": name})
-    ensure_databases(own, (own.pg_database,))
-    ensure_warehouse(own.warehouse_url)
-    create_dwd(own)
-    return own
-
-
 def copy_rows(settings: Settings, table: str, columns: list[str], rows: list[tuple]) -> None:
     statement = f"copy dwd.{table} ({', '.join(columns)}) from stdin"
     with connect(settings) as conn, conn.cursor() as cur, cur.copy(statement) as copy:
@@ -512,8 +495,8 @@ CATALOG = [
 
 
 @pytest.fixture(scope="module")
-def wh(settings: Settings) -> Settings:
-    own = own_database(settings, "mercator_dbt_operator_tests")
+def wh(own_warehouse: OwnWarehouse) -> Settings:
+    own = own_warehouse("mercator_dbt_operator_tests")
     copy_rows(own, "shop_health_daily", SHOP_COLUMNS, shop_rows(HISTORY_DAYS))
     copy_rows(own, "ad_campaign_hourly", AD_COLUMNS, ad_rows([d for d in HISTORY_DAYS if d >= AUG4]))
     copy_rows(own, "order_item", ORDER_COLUMNS, order_rows(AUG8, ORDERS_AUG8))
@@ -568,6 +551,10 @@ def test_first_build_passes_every_test(first_build: DbtRunResult) -> None:
     ):  # fmt: skip
         assert first_build.node(model, "model").status == "success", model
     assert not first_build.warnings, first_build.warnings
+
+
+def test_marts_are_as_pinned(wh: Settings, first_build: DbtRunResult) -> None:
+    assert_marts_match_pinned(wh, "operator")
 
 
 def test_sps_tiers_trend_and_drivers(wh: Settings, first_build: DbtRunResult) -> None:
@@ -903,6 +890,7 @@ def test_incremental_day_touches_only_its_rows(wh: Settings, first_build: DbtRun
         assert float(row["baseline_score"]) == pytest.approx(
             expected.loc[asin, "baseline_score"], abs=2e-4
         ), asin
+    assert_marts_match_pinned(wh, "operator_next_day")
 
 
 def test_analyst_reads_the_operator_marts(wh: Settings, first_build: DbtRunResult) -> None:
@@ -1016,8 +1004,8 @@ def sandbox_shipment_rows(days: list[date]) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def sandbox(settings: Settings) -> Settings:
-    own = own_database(settings, "mercator_dbt_operator_sandbox")
+def sandbox(own_warehouse: OwnWarehouse) -> Settings:
+    own = own_warehouse("mercator_dbt_operator_sandbox")
     days = calendar_days(SANDBOX_FIRST, SANDBOX_LAST)
     copy_rows(own, "ad_campaign_hourly", AD_COLUMNS, sandbox_ad_rows(days))
     copy_rows(own, "shop_health_daily", SHOP_COLUMNS, sandbox_shop_rows(days))
@@ -1040,6 +1028,10 @@ def sandbox(settings: Settings) -> Settings:
         ],
     )
     return own
+
+
+def test_sandbox_marts_are_as_pinned(sandbox: Settings) -> None:
+    assert_marts_match_pinned(sandbox, "operator_sandbox")
 
 
 def test_asin_daily_ad_spend_adds_up_the_sandbox_campaign_hours(sandbox: Settings) -> None:
@@ -1276,9 +1268,9 @@ def sandbox_catalog_rows(days: list[date]) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def refund_world(settings: Settings) -> Settings:
+def refund_world(own_warehouse: OwnWarehouse) -> Settings:
     """45 days of sandbox orders and the refunds posted over them, built up to ads_sku_alerts."""
-    own = own_database(settings, "mercator_dbt_operator_refunds")
+    own = own_warehouse("mercator_dbt_operator_refunds")
     copy_rows(own, "order_item", ORDER_COLUMNS, sandbox_order_item_rows(ALERT_DAYS))
     copy_rows(own, "refund", REFUND_COLUMNS, sandbox_refund_rows(ALERT_DAYS[0], ALERT_AS_OF))
     copy_rows(own, "catalog_item", CATALOG_COLUMNS, sandbox_catalog_rows(ALERT_DAYS))
@@ -1286,6 +1278,10 @@ def refund_world(settings: Settings) -> Settings:
     result = run_dbt(own, ["build", "--full-refresh", *selection])
     assert not result.failed
     return own
+
+
+def test_refund_world_marts_are_as_pinned(refund_world: Settings) -> None:
+    assert_marts_match_pinned(refund_world, "operator_refunds")
 
 
 def test_high_return_alert_finds_the_defective_products(refund_world: Settings) -> None:

@@ -17,7 +17,6 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from connectors.cursors import ensure_cursor_table
 from connectors.http import HttpConfig
 from connectors.ingest import ingest_source_day, record_manifests
 from connectors.landing import Manifest, land_resource, published_manifest
@@ -28,10 +27,10 @@ from connectors.sandbox.server import RunningSandbox, sandbox_server
 from connectors.source import Page, Resource, Window
 from ops.settings import Settings
 from spark_jobs.order_items import run_order_items
-from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions
 from storage.warehouse import connect
+from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
 from tests.dbt.reconciliation_run import MODEL, build, reconciliation_rows
 
 D1 = date(2025, 11, 3)
@@ -48,24 +47,18 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture(scope="module")
-def wh(settings: Settings, sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings with a database and a lake of the module's own, aimed at the module's sandbox."""
-    own = settings.model_copy(
-        update={
-            "pg_database": "mercator_dbt_reconciliation_tests",
-            "sandbox_port": sandbox.port,
-            "lake_uri_override": (tmp_path_factory.mktemp("recon") / "lake").as_uri(),
-            "orders_requests_per_second": 200.0,
-        }
+def wh(
+    own_warehouse: OwnWarehouse, sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """Settings with a database (no DWD table yet: the loader creates it) and a lake of the module's own,
+    aimed at the module's sandbox."""
+    return own_warehouse(
+        "mercator_dbt_reconciliation_tests",
+        dwd_tables=(),
+        sandbox_port=sandbox.port,
+        lake_uri_override=(tmp_path_factory.mktemp("recon") / "lake").as_uri(),
+        orders_requests_per_second=200.0,
     )
-    ensure_databases(own, (own.pg_database,))
-    ensure_warehouse(own.warehouse_url)
-    with connect(own) as conn:
-        conn.execute("drop table if exists dwd.order_item")
-        conn.execute("truncate ops.run_log")
-        ensure_cursor_table(conn)
-        conn.execute("delete from ops.connector_cursor where source = 'orders'")
-    return own
 
 
 def _http(settings: Settings) -> HttpConfig:
@@ -145,6 +138,10 @@ def test_a_clean_run_reconciles_at_every_layer(
         + d2["dwd_rows_rejected"]
         + d2["dwd_rows_outside_window"]
     )
+
+
+def test_marts_are_as_pinned(wh: Settings, clean: Status) -> None:
+    assert_marts_match_pinned(wh, "orders_pipeline")
 
 
 def test_a_dropped_postgres_partition_is_flagged(wh: Settings, clean: Status) -> None:

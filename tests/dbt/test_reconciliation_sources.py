@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connectors.cursors import ensure_cursor_table
 from connectors.landing import published_manifest
 from ops.dbt_runner import build_day_range
 from ops.pipeline import build_dwd, load_dwd
@@ -24,9 +23,9 @@ from ops.settings import Settings
 from spark_jobs.order_items import ENTITY as ORDER_ITEM
 from spark_jobs.order_items import ODS_ENTITY as ORDER_ODS_ENTITY
 from spark_jobs.registry import FLAT_SPECS
-from storage.bootstrap import ensure_databases, ensure_warehouse
 from storage.loader import load_dwd_partitions
 from storage.warehouse import connect
+from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
 from tests.dbt.reconciliation_run import MODEL, build, reconciliation_rows
 from tests.spark_jobs.entity_lake import land_sandbox_day
 
@@ -53,18 +52,9 @@ def reconciled_entities() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def wh(settings: Settings, spark, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def wh(own_warehouse: OwnWarehouse, spark, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Two landed, built and loaded days of every REST source in a database and lake of their own."""
-    own = settings.model_copy(update={"pg_database": "mercator_dbt_reconciliation_sources_tests"})
-    ensure_databases(own, (own.pg_database,))
-    ensure_warehouse(own.warehouse_url)
-    with connect(own) as conn:
-        ensure_cursor_table(conn)
-        for ddl in sorted((ROOT / "storage" / "sql").glob("dwd_*.sql")):  # every DWD table, empty
-            conn.execute(ddl.read_text())
-            conn.execute(f"truncate dwd.{ddl.stem.removeprefix('dwd_')}")
-        conn.execute("truncate ops.run_log")
-        conn.execute("delete from ops.connector_cursor")
+    own = own_warehouse("mercator_dbt_reconciliation_sources_tests")
     lake = tmp_path_factory.mktemp("recon-sources") / "lake"
     for ds in DAYS:
         landed = land_sandbox_day(own, lake, SOURCES, SEED, ds)
@@ -129,6 +119,10 @@ def test_every_source_entity_and_day_reconciles_after_a_clean_run(wh: Settings, 
             0
         ]
     assert clean[("ad_campaign_hourly", D2)]["mart_amount"] == spend > Decimal(0)
+
+
+def test_marts_are_as_pinned(wh: Settings, clean: Rows) -> None:
+    assert_marts_match_pinned(wh, "every_source")
 
 
 def test_a_lost_day_of_reviews_is_flagged_and_clears_on_reload(wh: Settings, clean: Rows) -> None:
