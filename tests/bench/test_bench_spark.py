@@ -31,9 +31,9 @@ from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.profiles import get_profile
 from connectors.sandbox.server import sandbox_server
 from ops.settings import Settings
-from spark_jobs.registry import FLAT_SPECS
 from spark_jobs.entity_job import run_entity
 from spark_jobs.order_items import run_order_items
+from spark_jobs.registry import FLAT_SPECS
 from spark_jobs.skew import hot_keys, salted_join
 from storage.lake import Lake, local_path
 from tests.bench.size import sized
