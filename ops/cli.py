@@ -11,6 +11,8 @@ from ops.settings import InsecureSettingsError, Settings, get_settings
 
 log = logging.getLogger("mercator")
 REFRESH_HELP = "fetch days again even when they already landed in ODS (default: skip them)"
+# Commands that start services or process data: they refuse a public PII key before doing anything.
+PROCESSING = frozenset({"up", "backfill", "ingest", "import", "run-day", "demo"})
 
 
 def _date(text: str) -> date:
@@ -162,8 +164,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings = get_settings()
     try:
-        args.func(get_settings(), args)
+        if args.command in PROCESSING:
+            settings.check_secure()
+        args.func(settings, args)
     except InsecureSettingsError as refused:
         parser.exit(2, f"mercator: refusing to start: {refused}\n")
 
