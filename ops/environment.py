@@ -79,6 +79,10 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{AIRFLOW_ADMIN}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(settings.airflow_passwords_file),
         "AIRFLOW__API__HOST": settings.bind_host,
+        # Signs the UI's login tokens; Airflow's own default is 16 bytes (below HS512's 64).
+        "AIRFLOW__API_AUTH__JWT_SECRET": read_or_create_secret(
+            settings.secrets_dir / "airflow_jwt_secret", lambda: secrets.token_urlsafe(64)
+        ),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.airflow_home / "logs"),
         "AIRFLOW__API__PORT": str(settings.airflow_ui_port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{settings.airflow_ui_port}/execution/",

@@ -89,6 +89,12 @@ def _grant_home_traversal(pg_dir: Path, user: str) -> None:
     _grant_traversal(home.parent)
 
 
+def _keep_reachable(data_dir: Path) -> None:
+    """Under root, the service user's way through the home (which ``mercator up`` makes 0700 first)."""
+    if user := _run_as():
+        _grant_home_traversal(data_dir.parent, user)
+
+
 def _chown_tree(path: Path, user: str) -> None:
     entry = pwd.getpwnam(user)
     os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -211,6 +217,7 @@ def start(
     """
     current = status(data_dir, port)
     if current.running:
+        _keep_reachable(data_dir)
         log.info("embedded postgres already running (pid %s, port %s)", current.pid, port)
         return current
     if (data_dir / "postmaster.pid").exists():
@@ -262,4 +269,5 @@ def start(
 def stop(data_dir: Path, port: int) -> None:
     if not status(data_dir, port).running:
         return
+    _keep_reachable(data_dir)
     _pg(["pg_ctl", "stop", "-D", str(data_dir), "-m", "fast", "-w"], check=False)
