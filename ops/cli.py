@@ -7,10 +7,12 @@ import logging
 import time
 from datetime import date, timedelta
 
-from ops.settings import Settings, get_settings
+from ops.settings import InsecureSettingsError, Settings, get_settings
 
 log = logging.getLogger("mercator")
 REFRESH_HELP = "fetch days again even when they already landed in ODS (default: skip them)"
+# Commands that start services or process data: they refuse a public PII key before doing anything.
+PROCESSING = frozenset({"up", "backfill", "ingest", "import", "run-day", "demo"})
 
 
 def _date(text: str) -> date:
@@ -36,6 +38,13 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
 
     for row in status(settings):
         print(f"{row.name:<12} {'running' if row.running else 'stopped':<8} {row.where}")
+
+
+def cmd_credentials(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.stack import credentials
+
+    for name, value in credentials(settings).items():
+        print(f"{name:<24} {value}")
 
 
 def with_refresh(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -120,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop the embedded stack").set_defaults(func=cmd_down)
     sub.add_parser("status", help="show what runs").set_defaults(func=cmd_status)
+    sub.add_parser(
+        "credentials", help="print the analyst's BI connection string and the Airflow UI login"
+    ).set_defaults(func=cmd_credentials)
     backfill = sub.add_parser("backfill", help="ingest and build many days in one go (no Airflow)")
     backfill.add_argument("--start", type=_date, required=True)
     backfill.add_argument("--end", type=_date, required=True)
@@ -172,11 +184,17 @@ def require_warehouse(settings: Settings, command: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     settings = get_settings()
-    if args.command in NEEDS_WAREHOUSE:
-        require_warehouse(settings, args.command)
-    args.func(settings, args)
+    try:
+        if args.command in PROCESSING:
+            settings.check_secure()
+        if args.command in NEEDS_WAREHOUSE:
+            require_warehouse(settings, args.command)
+        args.func(settings, args)
+    except InsecureSettingsError as refused:
+        parser.exit(2, f"mercator: refusing to start: {refused}\n")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
     if "sslmode" in query:
         env["MERCATOR_DBT_SSLMODE"] = query["sslmode"][-1]
+    if "passfile" in query:  # the embedded stack: libpq (dbt's psycopg2) reads the password from it
+        env["PGPASSFILE"] = query["passfile"][-1]
     return env
 
 

@@ -80,8 +80,13 @@ def start(
     *,
     ready: Callable[[], bool] | None = None,
     timeout_s: float = 120.0,
+    stdin_secret: str | None = None,
 ) -> int:
-    """Start ``service`` unless it already runs; a port held by a stranger is a clear error."""
+    """Start ``service`` unless it already runs; a port held by a stranger is a clear error.
+
+    ``stdin_secret`` is written to the service's stdin: a secret it needs reaches it neither through
+    its environment nor its command line (both readable in /proc).
+    """
     pid = running_pid(service)
     if pid is not None:
         log.info("%s already running (pid %s) at %s", service.name, pid, service.url)
@@ -99,9 +104,12 @@ def start(
             env=dict(env),
             stdout=log_handle,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin_secret is None else subprocess.PIPE,
             start_new_session=True,
         )
+    if process.stdin is not None:
+        with process.stdin:
+            process.stdin.write(f"{stdin_secret}\n".encode())
     service.pid_file.write_text(str(process.pid))
     check = ready or (lambda: port_open(service.port))
     deadline = time.monotonic() + timeout_s

@@ -7,13 +7,64 @@ variables alone (``WAREHOUSE_URL``, ``LAKE_URI``, ``SPARK_MASTER``, ``MLFLOW_TRA
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The key the project shipped with before keys were generated: public, so it protects nothing.
+PUBLIC_DEV_PII_KEY = "local-dev-pii-key"
+
+
+class InsecureSettingsError(RuntimeError):
+    """The configuration would run with a secret everyone knows; the message says what to set."""
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter (0700), created when missing."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def read_or_create_secret(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
+    """The secret kept in ``path`` (mode 0600 in a 0700 folder), made on first use.
+
+    Created under a temporary name and hard-linked into place, so concurrent first uses (parallel
+    Airflow tasks) agree on one value and nobody ever reads a half-written file.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    ensure_private_dir(path.parent)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(make() + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -24,6 +75,15 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default=REPO_ROOT / ".mercator", description="Embedded stack state (git-ignored).")
+    secrets_dir: Path = Field(
+        default_factory=lambda data: data["home"] / "secrets",
+        description="Generated Postgres passwords, PII key and UI logins (0700; files 0600). Fixed when the "
+        "settings are built, so a copy with another home still reaches the same embedded Postgres.",
+    )
+    bind_host: str = Field(
+        default="127.0.0.1",
+        description="Address every embedded listener binds (Postgres, sandbox, MLflow and Airflow UIs).",
+    )
     pg_port: int = Field(default=55432, description="Loopback TCP port of the embedded Postgres.")
     pg_database: str = "mercator"
     warehouse_url_override: str | None = Field(
@@ -106,9 +166,10 @@ class Settings(BaseSettings):
     )
     http_max_attempts: int = 6
     http_max_total_seconds: float = 120.0
-    pii_hash_key: SecretStr = Field(
-        default=SecretStr("local-dev-pii-key"),
-        validation_alias=AliasChoices("PII_HASH_KEY", "MERCATOR_PII_HASH_KEY"),
+    pii_hash_key_override: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PII_HASH_KEY", "MERCATOR_PII_HASH_KEY", "pii_hash_key_override"),
+        description="Key of the PII hash; unset on the embedded stack = a random key per secrets folder.",
     )
     churn_horizon_days: int = 30
     churn_min_feature_days: int = 30
@@ -127,12 +188,61 @@ class Settings(BaseSettings):
         return self.home / "pg" / "run"
 
     @property
+    def pg_passfile(self) -> Path:
+        """libpq password file of the embedded Postgres roles (``storage.secrets`` writes it)."""
+        return self.secrets_dir / "pgpass"
+
+    @property
+    def pii_key_file(self) -> Path:
+        return self.secrets_dir / "pii_hash_key"
+
+    @property
+    def airflow_passwords_file(self) -> Path:
+        return self.secrets_dir / "airflow_passwords.json"
+
+    @property
     def warehouse_url(self) -> str:
         """SQLAlchemy/psycopg URL of the warehouse (embedded Postgres unless WAREHOUSE_URL is set)."""
         return self.warehouse_url_override or self.embedded_url(self.pg_database)
 
-    def embedded_url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{database}"
+    def embedded_url(self, database: str, role: str = "postgres") -> str:
+        """URL of a database on the embedded Postgres; the password stays in the 0600 pgpass file."""
+        return f"postgresql://{role}@127.0.0.1:{self.pg_port}/{database}?passfile={self.pg_passfile}"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this is the embedded default: warehouse on loopback, lake on local disk, Spark local."""
+        warehouse_host = urlsplit(self.warehouse_url_override or "").hostname
+        return (
+            _is_loopback(warehouse_host)
+            and self.lake_uri.startswith("file:")
+            and self.spark_master.startswith("local")
+        )
+
+    @property
+    def pii_hash_key(self) -> SecretStr:
+        """The PII hash key: PII_HASH_KEY, else (embedded only) the key generated for this secrets folder.
+
+        Outside the embedded default a missing or public key is refused: keys generated per machine would
+        hash the same buyer differently, and the public one lets anyone reverse every customer_key.
+        """
+        key = self.pii_hash_key_override
+        if self.embedded:
+            return key or SecretStr(read_or_create_secret(self.pii_key_file))
+        if key is None or key.get_secret_value() == PUBLIC_DEV_PII_KEY:
+            problem = "is not set" if key is None else f"is the public development key {PUBLIC_DEV_PII_KEY!r}"
+            raise InsecureSettingsError(
+                f"PII_HASH_KEY {problem}, and this is not the embedded default stack (WAREHOUSE_URL, "
+                "LAKE_URI or SPARK_MASTER point elsewhere): set PII_HASH_KEY to a long random secret shared "
+                "by every process of this deployment (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`); to change it later see README 'Rotating the PII key'"
+            )
+        return key
+
+    def check_secure(self) -> None:
+        """Refuse to start with a public or empty PII key (InsecureSettingsError names the setting)."""
+        if not self.pii_hash_key.get_secret_value():
+            raise InsecureSettingsError("PII_HASH_KEY is empty: set it to a long random secret")
 
     @property
     def lake_uri(self) -> str:

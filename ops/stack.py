@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 
 from ops import processes
-from ops.environment import child_env
+from ops.environment import AIRFLOW_ADMIN, airflow_env, airflow_login, service_env
 from ops.processes import Service
 from ops.settings import Settings
 from storage import embedded_pg
-from storage.bootstrap import ensure_databases, ensure_warehouse
+from storage.bootstrap import ANALYST_ROLE, ensure_databases, ensure_warehouse
+from storage.secrets import read_passwords
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,14 @@ def sandbox_service(settings: Settings) -> Service:
             "-m",
             "connectors.sandbox",
             "--host",
-            settings.sandbox_host,
+            settings.bind_host,
             "--port",
             str(settings.sandbox_port),
             "--seed",
             str(settings.sandbox_seed),
             "--profile",
             settings.sandbox_profile,
+            "--token-stdin",
         ),
         port=settings.sandbox_port,
         run_dir=settings.home / "run",
@@ -70,7 +72,7 @@ def mlflow_service(settings: Settings) -> Service:
             "--default-artifact-root",
             settings.mlflow_artifacts_dir.as_uri(),
             "--host",
-            "127.0.0.1",
+            settings.bind_host,
             "--port",
             str(settings.mlflow_ui_port),
             "--workers",
@@ -85,7 +87,16 @@ def mlflow_service(settings: Settings) -> Service:
 def airflow_service(settings: Settings) -> Service:
     return Service(
         name="airflow-ui",
-        command=(_bin("airflow"), "api-server", "--port", str(settings.airflow_ui_port)),
+        command=(
+            _bin("airflow"),
+            "api-server",
+            "--host",
+            settings.bind_host,
+            "--port",
+            str(settings.airflow_ui_port),
+            "--workers",
+            "1",
+        ),
         port=settings.airflow_ui_port,
         run_dir=settings.home / "run",
         log_dir=settings.logs_dir,
@@ -100,8 +111,9 @@ def _sandbox_ready(settings: Settings) -> bool:
 
 
 def _airflow(settings: Settings, *args: str) -> None:
-    """One Airflow CLI call with the stack's environment; a failure says which call and why."""
-    result = subprocess.run([_bin("airflow"), *args], env=child_env(settings), capture_output=True, text=True)
+    """One Airflow CLI call with the stack's (secret-free) environment; a failure says which call and why."""
+    env = service_env(settings, airflow_env(settings))
+    result = subprocess.run([_bin("airflow"), *args], env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise processes.ServiceError(
             f"airflow {' '.join(args[:2])} failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
@@ -139,20 +151,61 @@ def migrate_airflow(settings: Settings) -> None:
 
 
 def up(settings: Settings, *, with_ui: bool = False) -> list[StackStatus]:
-    """Bring the stack up; every step is a no-op when already done, so ``up`` twice is harmless."""
-    for folder in (settings.home, settings.logs_dir, settings.mlflow_artifacts_dir, settings.airflow_home):
+    """Bring the stack up; every step is a no-op when already done, so ``up`` twice is harmless.
+
+    Refuses a public PII key first; the home is its user's alone (0700; under root the Postgres service
+    user may pass through). Services get a scrubbed environment; the sandbox reads its token from stdin.
+    """
+    settings.check_secure()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.chmod(0o700)
+    for folder in (settings.logs_dir, settings.mlflow_artifacts_dir, settings.airflow_home):
         folder.mkdir(parents=True, exist_ok=True)
     if settings.warehouse_url_override is None:
-        embedded_pg.start(settings.pg_data_dir, settings.pg_socket_dir, settings.pg_port)
+        embedded_pg.start(
+            settings.pg_data_dir,
+            settings.pg_socket_dir,
+            settings.pg_port,
+            listen=settings.bind_host,
+            passfile=settings.pg_passfile,
+        )
         ensure_databases(settings, (settings.pg_database, MLFLOW_DB, AIRFLOW_DB))
     ensure_warehouse(settings.warehouse_url)
     migrate_airflow(settings)
-    env = child_env(settings)
-    processes.start(sandbox_service(settings), env, ready=lambda: _sandbox_ready(settings))
+    token = settings.orders_api_token.get_secret_value()
+    processes.start(
+        sandbox_service(settings),
+        service_env(settings),
+        ready=lambda: _sandbox_ready(settings),
+        stdin_secret=token,
+    )
     if with_ui:
-        processes.start(mlflow_service(settings), env, timeout_s=180)
-        processes.start(airflow_service(settings), env, timeout_s=240)
+        processes.start(mlflow_service(settings), service_env(settings), timeout_s=180)
+        processes.start(
+            airflow_service(settings), service_env(settings, airflow_env(settings)), timeout_s=240
+        )
     return status(settings)
+
+
+def credentials(settings: Settings) -> dict[str, str]:
+    """What a person needs to get in: the analyst's BI connection string and the Airflow UI login.
+
+    Only for the embedded stack (its passwords are generated into ``settings.secrets_dir``); shown on
+    request, never logged.
+    """
+    password = read_passwords(settings.pg_passfile).get(ANALYST_ROLE)
+    if password is None:
+        raise processes.ServiceError(
+            f"no analyst password in {settings.pg_passfile} yet: run `mercator up` first (it generates them)"
+        )
+    return {
+        "analyst (BI, read-only)": (
+            f"postgresql://{ANALYST_ROLE}:{password}@127.0.0.1:{settings.pg_port}/{settings.pg_database}"
+        ),
+        "Airflow UI": f"http://127.0.0.1:{settings.airflow_ui_port}  user {AIRFLOW_ADMIN}  "
+        f"password {airflow_login(settings)}",
+        "MLflow UI": f"http://127.0.0.1:{settings.mlflow_ui_port}  (no login: keep it bound to loopback)",
+    }
 
 
 def down(settings: Settings) -> None:

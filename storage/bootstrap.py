@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from ops.settings import Settings
 from storage.reference.fx import load_reference_rates
+from storage.secrets import role_password, scram_verifier
 from storage.warehouse import libpq_url
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,24 @@ def ensure_databases(settings: Settings, names: tuple[str, ...]) -> None:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
+def _passfile(conn: psycopg.Connection) -> Path | None:
+    """The pgpass file this connection authenticated with (the embedded stack's), if any."""
+    options = {option.keyword: option.val for option in conn.pgconn.info}
+    return Path(options[b"passfile"].decode()) if options.get(b"passfile") else None
+
+
 def _ensure_role(conn: psycopg.Connection, role: str, *, login: bool) -> None:
+    """Create ``role``; a login role gets its password from the connection's pgpass file (generated on
+    first use, sent as a SCRAM verifier). Without one (a production server) the DBA manages passwords."""
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
     if not exists:
         conn.execute(
             sql.SQL("create role {} " + ("login" if login else "nologin")).format(sql.Identifier(role))
         )
+    passfile = _passfile(conn)
+    if login and passfile is not None:
+        verifier = scram_verifier(role_password(passfile, role))
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(role), sql.Literal(verifier)))
 
 
 def ensure_warehouse(warehouse_url: str) -> None:

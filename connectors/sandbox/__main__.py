@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from connectors.sandbox.config import FaultConfig, SandboxConfig
 from connectors.sandbox.profiles import PROFILES
@@ -20,6 +21,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", default=settings.sandbox_profile, choices=sorted(PROFILES))
     parser.add_argument("--rate", type=float, default=settings.orders_requests_per_second, help="requests/s")
     parser.add_argument("--burst", type=int, default=20)
+    parser.add_argument(
+        "--token-stdin",
+        action="store_true",
+        help="read the access token from stdin's first line (not from the environment, which /proc shows)",
+    )
     parser.add_argument("--error-5xx-rate", type=float, default=0.0)
     parser.add_argument("--throttle-429-rate", type=float, default=0.0)
     parser.add_argument("--malformed-rate", type=float, default=0.0)
@@ -35,7 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     config = SandboxConfig(
         seed=args.seed,
         profile=args.profile,
-        access_token=settings.orders_api_token.get_secret_value(),
+        access_token=(
+            sys.stdin.readline().strip() if args.token_stdin else settings.orders_api_token.get_secret_value()
+        ),
         rate_limit_per_second=args.rate,
         rate_limit_burst=args.burst,
         faults=FaultConfig(

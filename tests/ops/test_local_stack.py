@@ -6,14 +6,19 @@ import socket
 import sys
 from datetime import date
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
 from ops import processes
-from ops.environment import settings_env
+from ops.environment import AIRFLOW_ADMIN, airflow_login, settings_env
 from ops.pipeline import days_between, dwd_days
 from ops.processes import Service, ServiceError
 from ops.settings import Settings
+from ops.stack import airflow_service, mlflow_service, sandbox_service, up
 from storage import embedded_pg
+from tests.conftest import free_port
+from tests.security.processes import descendants, exposed_text, listeners
 
 
 def _listening_socket() -> socket.socket:
@@ -94,3 +99,57 @@ def test_dwd_days_cover_the_lookback():
     assert len(days_between(date(2025, 1, 1), date(2025, 1, 31))) == 31
     with pytest.raises(ValueError, match="before start"):
         days_between(date(2025, 1, 2), date(2025, 1, 1))
+
+
+TOKEN = "tok-CANARY-7f3a9c1e5b"
+KEY = "pii-key-CANARY-2d8e4b6f0a"
+
+
+def test_the_stack_listens_on_loopback_only_and_its_services_hold_no_secret(settings, monkeypatch):
+    """`mercator up --ui` (on the session's Postgres), the token and key in the caller's environment too."""
+    monkeypatch.setenv("ORDERS_API_TOKEN", TOKEN)
+    monkeypatch.setenv("PII_HASH_KEY", KEY)
+    s = settings.model_copy(
+        update={
+            "sandbox_port": free_port(),
+            "mlflow_ui_port": free_port(),
+            "airflow_ui_port": free_port(),
+            "orders_api_token": SecretStr(TOKEN),
+            "pii_hash_key_override": SecretStr(KEY),
+        }
+    )
+    services = (sandbox_service(s), mlflow_service(s), airflow_service(s))
+    try:
+        up(s, with_ui=True)
+        pg = embedded_pg.status(s.pg_data_dir, s.pg_port)
+        ours = descendants([pg.pid, *(processes.running_pid(service) for service in services)])
+
+        listening = [address for address, pid in listeners() if pid in ours]
+        ports = {s.pg_port, s.sandbox_port, s.mlflow_ui_port, s.airflow_ui_port}
+        assert {int(address.rsplit(":", 1)[1]) for address in listening} >= ports, listening
+        assert all(address.startswith("127.0.0.1:") for address in listening), listening
+
+        for pid in ours - descendants([pg.pid]):  # the server's own start is tested in tests/security
+            shown = exposed_text(pid)
+            assert TOKEN.encode() not in shown and KEY.encode() not in shown, f"secret visible in pid {pid}"
+        for service in services:
+            text = service.log_file.read_text(errors="replace")
+            assert TOKEN not in text and KEY not in text, service.log_file
+        assert airflow_login(s) not in services[2].log_file.read_text(), "Airflow printed its password"
+
+        orders = f"{s.orders_api_url}/orders/v0/orders"
+        assert httpx.get(orders, headers={"x-amz-access-token": "guess"}).status_code == 401
+        assert httpx.get(orders, headers={"x-amz-access-token": TOKEN}).status_code != 401, "token via stdin"
+
+        airflow = f"http://127.0.0.1:{s.airflow_ui_port}"
+        assert httpx.get(f"{airflow}/api/v2/dags").status_code == 401, "the Airflow API needs a login"
+        login = {"username": AIRFLOW_ADMIN, "password": airflow_login(s)}
+        assert httpx.post(f"{airflow}/auth/token", json={**login, "password": "guess"}).status_code == 401
+        token = httpx.post(f"{airflow}/auth/token", json=login).json()["access_token"]
+        assert (
+            httpx.get(f"{airflow}/api/v2/dags", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 200
+        )
+    finally:
+        for service in services:
+            processes.stop(service)

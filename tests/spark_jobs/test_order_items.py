@@ -223,7 +223,9 @@ def test_missing_ods_day_stops_the_run_and_a_gap_shortens_the_window(spark, lake
 
 
 def test_hash_key_never_appears_in_a_query_plan(spark, lake_settings, ods):
-    settings = lake_settings.model_copy(update={"pii_hash_key": SecretStr("s3cr3t-Key-visible-if-leaked")})
+    settings = lake_settings.model_copy(
+        update={"pii_hash_key_override": SecretStr("s3cr3t-Key-visible-if-leaked")}
+    )
     ods.write(day(2, month=9), [ods.order("K-1", purchased="2025-09-02T01:00:00Z")])
     lake = Lake(settings.lake_uri)
 
