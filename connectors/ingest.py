@@ -20,7 +20,7 @@ import psycopg
 
 from connectors.cursors import advance_cursors, read_cursors
 from connectors.http import ApiClient, HttpConfig
-from connectors.landing import Manifest, land_resource, published_manifest
+from connectors.landing import Manifest, land_resource, manifest_problem, published_manifest
 from connectors.orders import DEFAULT_MARKETPLACE_IDS, SOURCE, orders_source
 from connectors.registry import SOURCES
 from connectors.registry import spec as source_spec
@@ -170,6 +170,10 @@ def _reusable(
     """The landed manifest of this exact request (window, marketplaces, schema), if the day has one."""
     manifest = published_manifest(settings, source, resource.name, ds)
     if manifest is None:
+        return None
+    problem = manifest_problem(manifest, settings)
+    if problem is not None:  # the ODS gate failed this day: a rerun must fetch it again
+        log.warning("%s/%s ds=%s: %s; fetching the day again", source, resource.name, ds, problem)
         return None
     same = (
         (manifest.window_start, manifest.window_end) == (iso_z(window.start), iso_z(window.end))
