@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,17 @@ def days_between(start: date, end: date) -> list[date]:
     if end < start:
         raise ValueError(f"interval end {end} is before start {start}")
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def refuse_future_days(settings: Settings, end: date) -> None:
+    """Refuse a run whose last business day is not over yet (beyond the clock-skew allowance).
+
+    The ingest refuses such a day too; checking before anything starts spares a backfill or a DAG run
+    the work (and the task retries) that would end in that error.
+    """
+    from connectors.ingest import refuse_future
+
+    refuse_future(settings, f"ds={end}", datetime.combine(end + timedelta(days=1), dt_time.min, tzinfo=UTC))
 
 
 def dwd_days(settings: Settings, start: date, end: date) -> list[date]:
@@ -270,6 +282,7 @@ def score_churn(settings: Settings, as_of: date) -> dict[str, Any]:
 def backfill(settings: Settings, start: date, end: date) -> dict[str, Any]:
     """Many days at once: ingest each day, then one Spark application, one load and one dbt build."""
     days = days_between(start, end)
+    refuse_future_days(settings, end)
     started = time.monotonic()
     landed = 0
     for index, ds in enumerate(days, 1):
