@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         description="Received records below which a day's quarantine share is not judged (one bad record "
         "of ten is noise); a day that landed none of what the API sent fails regardless.",
     )
+    ads_drift_overrides: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("MERCATOR_ADS_DRIFT", "ads_drift_overrides"),
+        description='ADS gate rules per mart or metric as JSON: {"ads.ads_channel_kpis.gmv": {"k": 2}}.',
+    )
     http_max_attempts: int = 6
     http_max_total_seconds: float = 120.0
     pii_hash_key: SecretStr = Field(
