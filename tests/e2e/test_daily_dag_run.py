@@ -122,7 +122,7 @@ def test_quality_gate_stops_the_day(e2e_settings: Settings):
     faulty = _sandbox(s, FaultConfig(negative_price_rate=0.02))
     with sandbox_server(faulty, s.sandbox_host, s.sandbox_port), pytest.raises(DagRunFailed) as failure:
         run_day(s, bad_day)
-    log_text = (s.logs_dir / f"mercator_daily-{bad_day.isoformat()}.log").read_text()
+    log_text = (s.logs_dir / f"mercator_daily-{bad_day.isoformat()}-attempt-1.log").read_text()
     assert "unit_price" in log_text and str(bad_day) in log_text, (
         "the log names the expectation and partition"
     )
