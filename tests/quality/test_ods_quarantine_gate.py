@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import stat
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,7 @@ from ops.quality.ods import validate_ods
 from ops.quality_gates import validate_ods_orders
 from ops.settings import Settings
 from spark_jobs.quality import DataQualityError
+from storage.lake import Lake, local_path
 from tests.quality.test_ods_gate import DAY, PAIR, failure_text, land, review
 
 ORDERS_DAY = date(2025, 11, 3)
@@ -36,6 +39,11 @@ def _ingest(settings: Settings, faults: FaultConfig):
         aimed = settings.model_copy(update={"sandbox_port": sandbox.port})
         http = HttpConfig(aimed.orders_api_url, 500.0, backoff_initial_seconds=0.02)
         return ingest_orders_day(aimed, ORDERS_DAY, marketplace_ids=MARKETPLACES, http=http)
+
+
+def _access(path: Path) -> tuple[int, int, int]:
+    info = path.stat()
+    return stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
 
 
 @pytest.mark.parametrize("fault", sorted(BROKEN))
@@ -54,6 +62,14 @@ def test_a_fully_quarantined_day_fails_the_gate_and_is_fetched_again_once_fixed(
     top_reason = max(broken.quarantine_reasons, key=broken.quarantine_reasons.get)
     assert f"{top_reason!r} x{broken.quarantine_reasons[top_reason]}" in message
     assert "quarantine share <= 5.0% from 100 records received" in message
+
+    # the quarantine (raw records, PII included) sits under ods/ with exactly the ODS partition's access
+    lake = Lake(gate_settings.lake_uri)
+    data = local_path(lake.ods_partition("orders", "order", ORDERS_DAY))
+    quarantine = local_path(lake.ods_quarantine("orders", "order", ORDERS_DAY))
+    assert quarantine.is_relative_to(local_path(lake.root_uri) / "ods")
+    assert _access(quarantine) == _access(data)
+    assert _access(quarantine / "part-00000.jsonl.gz") == _access(data / "part-00000.jsonl.gz")
 
     fixed = _ingest(gate_settings, FaultConfig())  # the rerun after the API is fixed: not "already landed"
     assert fixed.requests > 0 and fixed.records_landed == fixed.records_received == broken.records_received
