@@ -1,7 +1,8 @@
 """Incremental cursor state in Postgres (``ops.connector_cursor``), one row per (source, marketplace).
 
-The cursor is a high-water mark of windows landed completely; it moves only forward and only after the
-day's manifest is durably published, so a crash can never skip data on the next incremental run.
+The cursor is a high-water mark of windows landed completely; it moves only forward, only after the
+day's manifest is durably published (so a crash can never skip data on the next incremental run) and
+never past now.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ create table if not exists ops.connector_cursor (
 )
 """
 
+# Never past now (the database's clock): a day ending within the clock-skew allowance stops at now.
 ADVANCE_SQL = """
 insert into ops.connector_cursor (source, marketplace_id, cursor_value, updated_at)
-values (%s, %s, %s, now())
+values (%s, %s, least(%s::timestamptz, now()), now())
 on conflict (source, marketplace_id) do update
 set cursor_value = greatest(ops.connector_cursor.cursor_value, excluded.cursor_value),
     updated_at = now()
@@ -55,7 +57,7 @@ def read_cursors(
 def advance_cursors(
     settings: Settings, source: str, values: Mapping[str, datetime], *, conn: psycopg.Connection | None = None
 ) -> None:
-    """Move cursors forward to ``values`` (never backwards: a backfill of an old day keeps the mark)."""
+    """Move cursors forward to ``values``, at most to now (never backwards: a backfill keeps the mark)."""
     if conn is not None:
         _advance(conn, source, values)
         return

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import psycopg
 
 from connectors.cursors import advance_cursors, read_cursors
 from connectors.http import ApiClient, HttpConfig
-from connectors.landing import Manifest, land_resource, published_manifest
+from connectors.landing import Manifest, land_resource, manifest_problem, published_manifest
 from connectors.orders import DEFAULT_MARKETPLACE_IDS
 from connectors.registry import SOURCES
 from connectors.registry import spec as source_spec
@@ -130,12 +130,33 @@ def ingest_interval(
     return manifests
 
 
+class FutureIntervalError(ValueError):
+    """An interval that ends after now: its records do not exist yet, and landing it would move cursors
+    into the future, where they stay."""
+
+
+def refuse_future(settings: Settings, what: str, end: datetime, now: datetime | None = None) -> None:
+    """Raise :class:`FutureIntervalError` if ``end`` lies beyond now plus the clock-skew allowance."""
+    now = now or datetime.now(UTC)
+    allowance = timedelta(seconds=settings.ingest_clock_skew_seconds)
+    if end > now + allowance:
+        raise FutureIntervalError(
+            f"{what}: the interval ends {iso_z(end)}, after now ({iso_z(now)}) plus the "
+            f"{settings.ingest_clock_skew_seconds:g} s clock-skew allowance "
+            "(MERCATOR_INGEST_CLOCK_SKEW_SECONDS); refusing a future interval. Run a day once it is over."
+        )
+
+
 def _reusable(
     settings: Settings, source: str, resource: Resource, ds: date, window: Window, scopes: Sequence[str]
 ) -> Manifest | None:
     """The landed manifest of this exact request (window, marketplaces, schema), if the day has one."""
     manifest = published_manifest(settings, source, resource.name, ds)
     if manifest is None:
+        return None
+    problem = manifest_problem(manifest, settings)
+    if problem is not None:  # the ODS gate failed this day: a rerun must fetch it again
+        log.warning("%s/%s ds=%s: %s; fetching the day again", source, resource.name, ds, problem)
         return None
     same = (
         (manifest.window_start, manifest.window_end) == (iso_z(window.start), iso_z(window.end))
@@ -155,6 +176,7 @@ def _ingest_day(
 ) -> list[Manifest]:
     started = time.monotonic()
     source, day = spec.name, Window.for_day(ds)
+    refuse_future(settings, f"{source} ds={ds}", day.end)
     window = spec.fetch_window(day, settings.ingest_lookback_hours)
     refresh = settings.ingest_full_refresh if full_refresh is None else full_refresh
     scopes = spec.cursor_scopes(marketplace_ids)

@@ -335,6 +335,36 @@ def land_day(
     return manifest
 
 
+def top_reasons(reasons: Mapping[str, int], limit: int = 3) -> str:
+    """The most frequent quarantine reasons with their counts, for an alert (reasons never hold values)."""
+    ranked = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return "; ".join(f"{reason!r} x{count}" for reason, count in ranked) or "none recorded"
+
+
+def quarantine_problem(
+    received: int, landed: int, quarantined: int, *, max_share: float, min_received: int
+) -> str | None:
+    """Why a landed day must not pass as landed, or None: the API sent records and none landed, or
+    more than ``max_share`` of them went to quarantine (judged from ``min_received`` records on)."""
+    if received > 0 and landed == 0:
+        return f"landed 0 of {received} records received ({quarantined} quarantined)"
+    share = quarantined / received if received else 0.0
+    if received >= min_received and share > max_share:
+        return f"quarantined {quarantined} of {received} records ({share:.1%} > {max_share:.1%})"
+    return None
+
+
+def manifest_problem(manifest: Manifest, settings: Settings) -> str | None:
+    """:func:`quarantine_problem` of a manifest under the settings' thresholds."""
+    return quarantine_problem(
+        manifest.records_received,
+        manifest.records_landed,
+        manifest.records_quarantined,
+        max_share=settings.ods_max_quarantine_share,
+        min_received=settings.ods_quarantine_min_received,
+    )
+
+
 def published_manifest(settings: Settings, source: str, entity: str, ds: date) -> Manifest | None:
     """The manifest of the day's published partition when its data file is intact, else None.
 

@@ -23,17 +23,34 @@ class DagRunFailed(RuntimeError):
     """The DAG run did not succeed; the message points at its log."""
 
 
+def next_attempt_log(logs_dir: Path, stem: str) -> Path:
+    """A new ``<stem>-attempt-<n>.log`` (n = 1, 2, …): a rerun of a day never overwrites an earlier log.
+
+    The file is created exclusively, so two runs started at once still get a file each.
+    """
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    attempt = len(list(logs_dir.glob(f"{stem}-attempt-*.log")))
+    while True:
+        attempt += 1
+        candidate = logs_dir / f"{stem}-attempt-{attempt}.log"
+        try:
+            candidate.touch(exist_ok=False)
+        except FileExistsError:
+            continue
+        return candidate
+
+
 def run_day(settings: Settings, ds: date, dag_id: str = DAG_ID) -> Path:
     """Run ``dag_id`` for business day ``ds``; raises DagRunFailed unless the run succeeded.
 
-    The DAG's timetable gives a manual run at ``ds + 1`` the interval [ds, ds + 1).
+    The DAG's timetable gives a manual run at ``ds + 1`` the interval [ds, ds + 1). Each attempt logs
+    to a file of its own (:func:`next_attempt_log`).
     """
-    log_file = settings.logs_dir / f"{dag_id}-{ds.isoformat()}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file = next_attempt_log(settings.logs_dir, f"{dag_id}-{ds.isoformat()}")
     logical_date = (ds + timedelta(days=1)).isoformat()
     airflow = str(Path(sys.executable).parent / "airflow")
     started = time.monotonic()
-    with open(log_file, "w") as handle:
+    with open(log_file, "a") as handle:
         result = subprocess.run(
             [airflow, "dags", "test", dag_id, logical_date],
             env=child_env(settings),

@@ -82,7 +82,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_run_day(settings: Settings, args: argparse.Namespace) -> None:
     from ops.airflow_runs import run_day
+    from ops.pipeline import refuse_future_days
 
+    refuse_future_days(settings, args.ds)
     run_day(with_refresh(settings, args), args.ds)
 
 

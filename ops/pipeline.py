@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ def days_between(start: date, end: date) -> list[date]:
     if end < start:
         raise ValueError(f"interval end {end} is before start {start}")
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def refuse_future_days(settings: Settings, end: date) -> None:
+    """Refuse a run whose last business day is not over yet (beyond the clock-skew allowance).
+
+    The ingest refuses such a day too; checking before anything starts spares a backfill or a DAG run
+    the work (and the task retries) that would end in that error.
+    """
+    from connectors.ingest import refuse_future
+
+    refuse_future(settings, f"ds={end}", datetime.combine(end + timedelta(days=1), dt_time.min, tzinfo=UTC))
 
 
 def dwd_days(settings: Settings, start: date, end: date) -> list[date]:
@@ -279,6 +291,7 @@ def backfill(
     settings: Settings, start: date, end: date, sources: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """Many days at once: ingest each day of every source, then one chain over the whole interval."""
+    refuse_future_days(settings, end)
     sources = tuple(sources or _api_sources())
     started = time.monotonic()
     landed = ingest(settings, start, end, sources)

@@ -164,6 +164,28 @@ class Settings(BaseSettings):
     ingest_max_slice_hours: float = Field(
         default=24.0, gt=0, description="Longest time window one windowed API request may cover."
     )
+    ingest_clock_skew_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How far past now an interval may end (clock skew) before ingest refuses it.",
+    )
+    ods_max_quarantine_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Largest share of a day's received records the ODS gate lets go to quarantine.",
+    )
+    ods_quarantine_min_received: int = Field(
+        default=100,
+        ge=0,
+        description="Received records below which a day's quarantine share is not judged (one bad record "
+        "of ten is noise); a day that landed none of what the API sent fails regardless.",
+    )
+    ads_drift_overrides: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("MERCATOR_ADS_DRIFT", "ads_drift_overrides"),
+        description='ADS gate rules per mart or metric as JSON: {"ads.ads_channel_kpis.gmv": {"k": 2}}.',
+    )
     http_max_attempts: int = 6
     http_max_total_seconds: float = 120.0
     pii_hash_key_override: SecretStr | None = Field(

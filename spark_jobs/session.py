@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pyspark.sql import SparkSession
 
 from ops.settings import Settings
+from spark_jobs.leftovers import remove_leftovers, scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.local.dir": str(scratch),
+        "spark.local.dir": str(scratch_dir(settings)),  # per process: see spark_jobs/leftovers.py
         "spark.sql.warehouse.dir": str(scratch / "warehouse"),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch}",
         "spark.ui.enabled": "false",
@@ -98,7 +99,8 @@ def build_spark_session(settings: Settings, app_name: str = "mercator") -> Spark
     """A session for the configured master and lake (getOrCreate: one application per process)."""
     ensure_java_home()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    (settings.home / "spark").mkdir(parents=True, exist_ok=True)
+    scratch_dir(settings).mkdir(parents=True, exist_ok=True)
+    remove_leftovers(settings)
     builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
     conf = spark_conf(settings)
     for key, value in conf.items():

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 from connectors.importers.assemble import Rejected, assemble, in_range
-from connectors.importers.mapping import ImportMapping, load_mapping
+from connectors.importers.mapping import ImportMapping, MappingError, load_mapping
 from connectors.landing import Manifest, land_day
 from connectors.orders import ORDER
 from connectors.source import Page, Window
@@ -69,6 +71,7 @@ def import_export(
         assembled.orders_rejected,
         assembled.rows_rejected,
     )
+    _refuse_all_rejected(mapping, assembled.days.values())
     days = in_range(assembled.days, start, end)
     manifests = [_land(settings, mapping, ds, assembled.days.get(ds, [])) for ds in days]
     landed = sum(m.records_landed for m in manifests)
@@ -87,6 +90,26 @@ def import_export(
     return manifests
 
 
+class ExportRejectedError(MappingError):
+    """Every row of the export was rejected: a mapping problem (e.g. a text column mapped to a number),
+    not bad data. Nothing is published."""
+
+
+def _refuse_all_rejected(mapping: ImportMapping, days: Iterable[list[dict]]) -> None:
+    """Stop an import none of whose rows made an order, naming the first rejection's file, line and
+    column and the most common reasons (without the file and line that make each one unique)."""
+    records = [record for day in days for record in day]
+    if not records or not all(isinstance(record, Rejected) for record in records):
+        return
+    causes = Counter(record.reason.split(": ", 1)[-1] for record in records)
+    common = "; ".join(f"{cause!r} x{count}" for cause, count in causes.most_common(3))
+    raise ExportRejectedError(
+        f"{mapping.source}: all {len(records)} rows were rejected, so nothing was published; first: "
+        f"{records[0].reason}. Most common: {common}. Does the mapping put a column in the wrong field "
+        "(e.g. a text column in a numeric field)?"
+    )
+
+
 def _land(settings: Settings, mapping: ImportMapping, ds: date, records: list[dict]) -> Manifest:
     manifest = land_day(
         settings,
@@ -94,7 +117,9 @@ def _land(settings: Settings, mapping: ImportMapping, ds: date, records: list[di
         mapping.entity,
         ds,
         [Page(number=1, records=records, requests=0)],
-        primary_key=ORDER.primary_key,
+        # A day of rejected rows only carries no order key: the API's schema-drift check (a key field
+        # missing from every record) does not apply, and each row goes to the quarantine with its reason.
+        primary_key=ORDER.primary_key if any(not isinstance(r, Rejected) for r in records) else (),
         cursor_field=ORDER.cursor_field,
         schema_version=mapping.schema_version,
         validate=validate_imported,

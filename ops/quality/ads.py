@@ -23,7 +23,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 LAYER = "ADS"
 DAYS_BEHIND = "_days_behind"
 BASELINE_LOOKBACK_DAYS = 7  # a baseline older than a week says little about "yesterday"
+BASELINE_HISTORY_DAYS = 28  # passing days counted towards a drift rule's minimum baseline
 DECILES = tuple(i / 10 for i in range(1, 10))  # nine cut points: ten bins of ~10% of the values each
 # GX's share for bins yesterday left empty (below a tied minimum, between tied edges): without it one value
 # there makes the KL divergence infinite. Where there is such a bin, a same-shaped day pays -ln(0.99) ≈ 0.01.
@@ -81,6 +82,12 @@ class Drift:
     distribution scores about 9/n from sampling noise alone (n values a day, 9 degrees of freedom): 0.03
     at 300 values and under 0.1 on 999 days in 1000, but 0.09 at 100, where a real change would drown.
     Hence ``min_rows``: a baseline with fewer values gets no shape check.
+
+    A young warehouse has no yardstick yet: a drift rule stops a day only once ``min_baseline_days``
+    passing days were recorded and the baseline had ``min_baseline_rows`` rows (mean and sd of two rows
+    say nothing). A metric that **grows by construction** (a running cohort's size, a cumulative count)
+    gets no mean/median band at all: with ``key`` it is compared like with like, each key's value with
+    the same key's value on the baseline day, and may not shrink by more than ``max_shrink``.
     """
 
     column: str
@@ -88,17 +95,30 @@ class Drift:
     min_band: float = 0.05
     max_kl: float = 0.125
     min_rows: int = 300
+    min_baseline_days: int = 3
+    min_baseline_rows: int = 10
+    key: tuple[str, ...] = ()
+    max_shrink: float = 0.0
+
+    @property
+    def grows(self) -> bool:
+        return bool(self.key)
 
 
 @dataclass(frozen=True)
 class MartCheck:
-    """How one mart is gated; ``fresh_column`` (a date) must reach the run's ds."""
+    """How one mart is gated; ``fresh_column`` (a date) must reach the run's ds.
+
+    The row count may drop by ``max_drop`` at most; its growth is bounded by ``max_growth`` once
+    ``min_baseline_days`` passing days were recorded (a new warehouse's marts double in their first days).
+    """
 
     mart: str  # schema-qualified, e.g. ads.ads_customer_value
     drift: tuple[Drift, ...]
     fresh_column: str | None = None
     max_drop: float = 0.2
     max_growth: float = 1.0
+    min_baseline_days: int = 3
 
 
 MARTS: tuple[MartCheck, ...] = (
@@ -108,7 +128,11 @@ MARTS: tuple[MartCheck, ...] = (
         fresh_column="ds",
     ),
     MartCheck("ads.ads_customer_value", drift=(Drift("gmv"), Drift("orders")), fresh_column="as_of_ds"),
-    MartCheck("ads.ads_cohort_retention", drift=(Drift("retention_rate"), Drift("cohort_size"))),
+    # A cohort fills up during its month: its size is held to the same cohort's size, never to a band.
+    MartCheck(
+        "ads.ads_cohort_retention",
+        drift=(Drift("retention_rate"), Drift("cohort_size", key=("marketplace", "cohort_month"))),
+    ),
     MartCheck("ads.ads_channel_kpis", drift=(Drift("gmv"), Drift("aov"))),
     # Built from the non-order sources, which may have nothing for a day (no campaign ran, no parcel
     # moved): an absent day is not stale data, so these have no freshness rule.
@@ -123,6 +147,36 @@ class Profile:
     ds: date
     row_count: int
     metrics: dict[str, dict[str, Any]]  # column -> mean, median, std, histogram (absent in old rows)
+    days: int = 1  # passing days recorded up to this one (within BASELINE_HISTORY_DAYS)
+
+
+def configured_marts(settings: Settings, marts: Iterable[MartCheck] = MARTS) -> tuple[MartCheck, ...]:
+    """``marts`` with the settings' per-mart and per-metric overrides (``MERCATOR_ADS_DRIFT``).
+
+    Keys are a mart (``ads.ads_channel_kpis``: its row-count fields) or a mart's metric
+    (``ads.ads_channel_kpis.gmv``: that metric's drift fields); an unknown key or field is an error.
+    """
+    overrides = dict(settings.ads_drift_overrides)
+    configured = []
+    for check in marts:
+        drift = tuple(
+            _override(d, overrides.pop(f"{check.mart}.{d.column}", {}), f"{check.mart}.{d.column}")
+            for d in check.drift
+        )
+        configured.append(_override(replace(check, drift=drift), overrides.pop(check.mart, {}), check.mart))
+    if overrides:
+        raise ValueError(f"MERCATOR_ADS_DRIFT names no configured mart or metric: {sorted(overrides)}")
+    return tuple(configured)
+
+
+def _override(rule: Any, values: dict[str, float], name: str) -> Any:
+    allowed = {f.name for f in fields(rule)} - {"mart", "drift", "column", "key", "fresh_column"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(
+            f"MERCATOR_ADS_DRIFT[{name!r}]: unknown fields {sorted(unknown)}; allowed {sorted(allowed)}"
+        )
+    return replace(rule, **values) if values else rule
 
 
 def _stat(value: Any) -> float | None:
@@ -161,22 +215,84 @@ def profile_of(frame: pd.DataFrame, check: MartCheck, ds: date) -> Profile:
             "median": _stat(frame[d.column].median()),
             "std": _stat(frame[d.column].std()),
             "histogram": histogram_of(frame[d.column]),
+            **({"by_key": _by_key(frame, d)} if d.grows else {}),
         }
         for d in check.drift
     }
     return Profile(ds, len(frame), metrics)
 
 
+def _key_of(frame: pd.DataFrame, drift: Drift) -> pd.Series:
+    return frame[list(drift.key)].astype(str).agg("|".join, axis=1)
+
+
+def _by_key(frame: pd.DataFrame, drift: Drift) -> dict[str, float]:
+    """Each key's value (a growing metric is compared per key); keys with no finite value are left out."""
+    values = dict(zip(_key_of(frame, drift), frame[drift.column], strict=True))
+    return {k: float(v) for k, v in values.items() if _stat(v) is not None}
+
+
+def ratio_column(drift: Drift) -> str:
+    return f"_{drift.column}_vs_baseline"
+
+
+def with_baseline(frame: pd.DataFrame, check: MartCheck, base: Profile | None) -> pd.DataFrame:
+    """Today's frame plus, per growing metric, each row's value over the same key's on the baseline day."""
+    extra = {}
+    for drift in check.drift:
+        if drift.grows:
+            before = ((base.metrics.get(drift.column) or {}).get("by_key") if base else None) or {}
+            previous = (
+                _key_of(frame, drift).map(before).astype(float) if len(frame) else pd.Series([], dtype=float)
+            )
+            ratio = frame[drift.column].astype(float) / previous.where(previous > 0)
+            extra[ratio_column(drift)] = ratio
+    return frame.assign(**extra) if extra else frame
+
+
 def _row_count_check(check: MartCheck, base: Profile | None) -> Check:
     if base is None:
         return Check("ExpectTableRowCountToBeBetween", {"min_value": 1}, "row count > 0 (no baseline yet)")
     low = math.floor(base.row_count * (1 - check.max_drop))
+    if base.days < check.min_baseline_days:
+        label = (
+            f"row count at least -{check.max_drop:.0%} of {base.ds.isoformat()} ({base.row_count} rows; "
+            f"growth not bounded before {check.min_baseline_days} baseline days, {base.days} so far)"
+        )
+        return Check("ExpectTableRowCountToBeBetween", {"min_value": max(low, 1)}, label)
     high = math.ceil(base.row_count * (1 + check.max_growth))
     label = (
         f"row count within -{check.max_drop:.0%}/+{check.max_growth:.0%} "
         f"of {base.ds.isoformat()} ({base.row_count} rows)"
     )
     return Check("ExpectTableRowCountToBeBetween", {"min_value": max(low, 1), "max_value": high}, label)
+
+
+def _young_baseline(mart: str, drift: Drift, base: Profile) -> bool:
+    """Too little history for ``drift`` to stop a day (logged, so the data docs' gap is explained)."""
+    if base.days >= drift.min_baseline_days and base.row_count >= drift.min_baseline_rows:
+        return False
+    log.info(
+        "%s: drift of %s not gated yet: baseline %s has %d passing days and %d rows (needs %d and %d)",
+        mart,
+        drift.column,
+        base.ds,
+        base.days,
+        base.row_count,
+        drift.min_baseline_days,
+        drift.min_baseline_rows,
+    )
+    return True
+
+
+def _growth_check(drift: Drift, base: Profile) -> Check:
+    """A metric that grows by construction, held to the same key's value on the baseline day."""
+    floor = 1 - drift.max_shrink
+    label = (
+        f"{drift.column} of each {'/'.join(drift.key)} at least {floor:.0%} of its value on "
+        f"{base.ds.isoformat()} (grows by construction: compared like with like, no mean band)"
+    )
+    return Check("ExpectColumnValuesToBeBetween", {"column": ratio_column(drift), "min_value": floor}, label)
 
 
 def _drift_checks(drift: Drift, base: Profile) -> list[Check]:
@@ -256,6 +372,11 @@ def mart_suite(check: MartCheck, ds: date, base: Profile | None) -> Suite:
         )
     if base is not None:
         for drift in check.drift:
+            if drift.grows:
+                checks.append(_growth_check(drift, base))  # a shrinking cohort is lost data at any age
+                continue
+            if _young_baseline(check.mart, drift, base):
+                continue
             checks.extend(_drift_checks(drift, base))
             shape = _shape_check(check.mart, drift, base)
             if shape is not None:
@@ -276,6 +397,8 @@ def read_mart(conn: psycopg.Connection, check: MartCheck, ds: date) -> pd.DataFr
         sql.SQL("{}::float8 as {}").format(sql.Identifier(d.column), sql.Identifier(d.column))
         for d in check.drift
     ]
+    keys = dict.fromkeys(k for d in check.drift for k in d.key)
+    columns += [sql.SQL("{}::text as {}").format(sql.Identifier(k), sql.Identifier(k)) for k in keys]
     if check.fresh_column:
         columns.append(
             sql.SQL("(%(ds)s::date - {}::date) as {}").format(
@@ -290,14 +413,17 @@ def read_mart(conn: psycopg.Connection, check: MartCheck, ds: date) -> pd.DataFr
 
 
 def baseline(conn: psycopg.Connection, mart: str, ds: date) -> Profile | None:
-    """The latest passing profile before ``ds`` (a failed day is no yardstick) within a week."""
+    """The latest passing profile before ``ds`` (a failed day is no yardstick) within a week, with the
+    number of passing days recorded before ``ds`` (what a drift rule's minimum baseline counts)."""
     row = conn.execute(
-        "select ds, row_count, metrics from ops.quality_profile "
+        "select ds, row_count, metrics, count(*) over () from ops.quality_profile "
         "where layer = %s and name = %s and ds < %s and ds >= %s and success "
         "order by ds desc limit 1",
-        (LAYER, mart, ds, ds - timedelta(days=BASELINE_LOOKBACK_DAYS)),
+        (LAYER, mart, ds, ds - timedelta(days=BASELINE_HISTORY_DAYS)),
     ).fetchone()
-    return None if row is None else Profile(row[0], int(row[1]), row[2])
+    if row is None or row[0] < ds - timedelta(days=BASELINE_LOOKBACK_DAYS):
+        return None
+    return Profile(row[0], int(row[1]), row[2], int(row[3]))
 
 
 def record_profile(conn: psycopg.Connection, mart: str, profile: Profile, success: bool) -> None:
@@ -328,7 +454,7 @@ def validate_mart(
         return ValidationSummary(check.mart, {ds: result}, time.monotonic() - started, layer=LAYER)
     base = baseline(conn, check.mart, ds)
     runner = SuiteRunner(f"ads_{check.mart.replace('.', '_')}", mart_suite(check, ds, base))
-    outcomes = runner.run(frame)
+    outcomes = runner.run(with_baseline(frame, check, base))
     failed = failures(outcomes)
     record_profile(conn, check.mart, profile_of(frame, check, ds), success=not failed)
     page = write_page(settings, LAYER, check.mart, ds, len(frame), outcomes)
@@ -347,12 +473,13 @@ def validate_mart(
 
 
 def validate_ads(
-    settings: Settings, ds: date, marts: Iterable[MartCheck] = MARTS
+    settings: Settings, ds: date, marts: Iterable[MartCheck] | None = None
 ) -> Sequence[ValidationSummary]:
     """Gate every configured mart for ``ds``; raises one DataQualityError naming each failed mart."""
+    checks = configured_marts(settings) if marts is None else tuple(marts)
     with connect(settings, autocommit=True) as conn:
         conn.execute(PROFILE_DDL)
-        summaries = [validate_mart(conn, settings, check, ds) for check in marts]
+        summaries = [validate_mart(conn, settings, check, ds) for check in checks]
     for summary in summaries:
         if not summary.success:
             log.error("%s", summary.describe())

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from connectors.landing import top_reasons
 from ops.quality.docs import write_page
 from ops.quality.engine import (
     Check,
@@ -87,9 +89,32 @@ def source_entities(sources: Iterable[str]) -> list[tuple[str, str]]:
     return sorted(pair for pair in contracts() if pair[0] in wanted)
 
 
-def _manifest_suite(contract: OdsContract, ds: date) -> Suite:
+def _quarantine_checks(manifest: Mapping[str, Any], settings: Settings) -> tuple[Check, ...]:
+    """A day mostly quarantined, or with nothing landed of what the API sent, is no day of data.
+
+    The labels carry the day's top quarantine reasons, so the alert says why without opening the files.
+    """
+    reasons = top_reasons(manifest.get("quarantine_reasons") or {})
+    share = settings.ods_max_quarantine_share
+    return (
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "landed_any_received", "value_set": [True]},
+            f"records landed when the API sent some (top quarantine reasons: {reasons})",
+        ),
+        Check(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "judged_quarantine_share", "max_value": share},
+            f"quarantine share <= {share:.1%} from {settings.ods_quarantine_min_received} records "
+            f"received (top quarantine reasons: {reasons})",
+        ),
+    )
+
+
+def _manifest_suite(contract: OdsContract, ds: date, quarantine: tuple[Check, ...]) -> Suite:
     return Suite(
         checks=(
+            *quarantine,
             Check(
                 "ExpectColumnPairValuesToBeEqual",
                 {"column_A": "records_received", "column_B": "landed_plus_quarantined"},
@@ -143,26 +168,49 @@ def _records_suite(contract: OdsContract) -> Suite:
     return Suite(checks=(*not_null, conform))
 
 
-def _lines(path: Path) -> list[bytes]:
+def _lines(path: Path, where: str) -> list[bytes]:
+    """The non-empty lines; a corrupt or truncated gzip fails naming the file and the last good line."""
     if not path.exists():
         return []
-    with gzip.open(path, "rb") as fh:
-        return [line for line in fh if line.strip()]
+    try:
+        with gzip.open(path, "rb") as fh:
+            return [line for line in fh if line.strip()]
+    except (EOFError, OSError, zlib.error) as error:
+        good = _whole_lines_before_damage(path)
+        problem = f"{where}/{path.name}: gzip is corrupt after line {good} ({type(error).__name__}: {error})"
+        raise _Precondition(
+            Failure(f"{where}/{path.name} readable", "expect_file_to_be_valid_gzip", None, (), problem)
+        ) from error
 
 
-def _manifest_frame(manifest: Mapping[str, Any], data: Path, quarantine: Path, lines: int) -> pd.DataFrame:
+def _whole_lines_before_damage(path: Path) -> int:
+    """How many complete lines a damaged gzip still yields (zlib hands out what it could inflate)."""
+    try:
+        return zlib.decompressobj(wbits=31).decompress(path.read_bytes()).count(b"\n")
+    except zlib.error:
+        return 0
+
+
+def _manifest_frame(
+    manifest: Mapping[str, Any], data: Path, quarantine_lines: int, lines: int, min_received: int
+) -> pd.DataFrame:
     """The manifest's claims beside the files' facts, as the one row the manifest suite checks."""
     digest = hashlib.sha256(data.read_bytes()).hexdigest() if data.exists() else None
+    received = int(manifest.get("records_received") or 0)
+    quarantined = int(manifest.get("records_quarantined") or 0)
+    share = quarantined / received if received >= max(min_received, 1) else 0.0
     return pd.DataFrame(
         [
             {
+                "landed_any_received": received == 0 or bool(manifest.get("records_landed")),
+                "judged_quarantine_share": share,
                 "records_received": manifest.get("records_received"),
                 "records_landed": manifest.get("records_landed"),
                 "records_quarantined": manifest.get("records_quarantined"),
                 "landed_plus_quarantined": (manifest.get("records_landed") or 0)
                 + (manifest.get("records_quarantined") or 0),
                 "data_file_lines": lines,
-                "quarantine_file_lines": len(_lines(quarantine)),
+                "quarantine_file_lines": quarantine_lines,
                 "checksum_sha256": manifest.get("checksum_sha256"),
                 "data_file_sha256": digest,
                 "schema_version": manifest.get("schema_version"),
@@ -219,19 +267,25 @@ def validate_ods_partition(settings: Settings, source: str, entity: str, ds: dat
     lake = Lake(settings.lake_uri)
     folder = local_path(lake.ods_partition(source, entity, ds))
     name = f"{source}/{entity}"
+    quarantine = local_path(lake.ods_quarantine(source, entity, ds))
     try:
         manifest = _read_manifest(folder, contract, ds)
-    except _Precondition as missing:
-        write_page(settings, "ODS", name, ds, 0, (), (missing.failure,))
-        result = PartitionResult(ds, 0, 1, (missing.failure,))
+        data = folder / str(manifest.get("data_file") or "part-00000.jsonl.gz")
+        day = f"{source}/{entity}/ds={ds.isoformat()}"
+        lines = _lines(data, f"ods/{day}")
+        quarantine_lines = len(_lines(quarantine / "part-00000.jsonl.gz", f"ods/_quarantine/{day}"))
+    except _Precondition as unreadable:
+        write_page(settings, "ODS", name, ds, 0, (), (unreadable.failure,))
+        result = PartitionResult(ds, 0, 1, (unreadable.failure,))
         return ValidationSummary(name, {ds: result}, time.monotonic() - started, layer="ODS")
-    data = folder / str(manifest.get("data_file") or "part-00000.jsonl.gz")
-    quarantine = local_path(lake.ods_quarantine(source, entity, ds)) / "part-00000.jsonl.gz"
-    lines = _lines(data)
-    manifest_runner = SuiteRunner(_gx_name("ods_manifest", name), _manifest_suite(contract, ds))
+    suite = _manifest_suite(contract, ds, _quarantine_checks(manifest, settings))
+    manifest_runner = SuiteRunner(_gx_name("ods_manifest", name), suite)
     records_runner = SuiteRunner(_gx_name("ods_records", name), _records_suite(contract))
+    frame = _manifest_frame(
+        manifest, data, quarantine_lines, len(lines), settings.ods_quarantine_min_received
+    )
     outcomes = [
-        *manifest_runner.run(_manifest_frame(manifest, data, quarantine, len(lines))),
+        *manifest_runner.run(frame),
         *records_runner.run(_records_frame(lines, contract)),
     ]
     page = write_page(settings, "ODS", name, ds, len(lines), outcomes)

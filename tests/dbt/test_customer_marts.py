@@ -325,20 +325,28 @@ def test_incremental_day_touches_only_its_rows(wh: Settings, first_build: DbtRun
     assert ("late", "US") in value
     pd.testing.assert_frame_equal(fetch_cohorts(wh), expected_cohorts(HISTORY + NEXT_DAY), check_dtype=False)
 
-    # the tier snapshot kept hib's Hibernating version, closed, and opened the new one
-    with connect(wh) as conn:
-        versions = conn.execute(
-            "select customer_key, marketplace, rfm_segment, value_tier, dbt_valid_to is null"
-            " from ads.snp_customer_tiers order by customer_key, dbt_valid_from"
-        ).fetchall()
+    # the tier history kept hib's Hibernating version and opened the new one on Jul 1 (business dates)
+    versions = tier_versions(wh)
     hib_versions = [v for v in versions if v[:2] == ("hib", "US")]
-    assert [(segment, current) for _, _, segment, _, current in hib_versions] == [
-        ("Hibernating", False),
-        (hib["rfm_segment"], True),
+    assert [(segment, valid_from) for _, _, segment, _, valid_from in hib_versions] == [
+        ("Hibernating", hib_versions[0][4]),
+        (hib["rfm_segment"], JUL1),
     ]
-    current = {v[:2]: (v[2], v[3]) for v in versions if v[4]}
+    current = {v[:2]: (v[2], v[3]) for v in versions}  # ordered by valid_from: the last one wins
     assert current == {key: (row["rfm_segment"], row["value_tier"]) for key, row in value.items()}
     assert_marts_match_pinned(wh, "customers_next_day")
+
+    # rerunning the day (or any past day) rewrites the same versions
+    build_day_range(wh, JUL1, JUL1, select=["dws_customer_daily+"])
+    assert tier_versions(wh) == versions
+
+
+def tier_versions(wh: Settings) -> list[tuple]:
+    with connect(wh) as conn:
+        return conn.execute(
+            "select customer_key, marketplace, rfm_segment, value_tier, valid_from"
+            " from ads.ads_customer_tier_history order by customer_key, marketplace, valid_from"
+        ).fetchall()
 
 
 def test_analyst_reads_the_customer_marts(wh: Settings, first_build: DbtRunResult) -> None:

@@ -145,7 +145,7 @@ def test_quality_gate_stops_the_day(e2e_settings: Settings):
     faulty = _sandbox(s, FaultConfig(negative_price_rate=0.02))
     with sandbox_server(faulty, s.sandbox_host, s.sandbox_port), pytest.raises(DagRunFailed) as failure:
         run_day(s, bad_day)
-    log_text = (s.logs_dir / f"mercator_daily-{bad_day.isoformat()}.log").read_text()
+    log_text = (s.logs_dir / f"mercator_daily-{bad_day.isoformat()}-attempt-1.log").read_text()
     assert "unit_price" in log_text and str(bad_day) in log_text, (
         "the log names the expectation and partition"
     )
@@ -226,7 +226,9 @@ def test_leak_scan_finds_no_token_key_or_pii_outside_ods(daily_run: Settings, se
             for pid in descendants([server.pid])
         ),
     ]
-    assert any(name.startswith("logs/mercator_daily-") for name, _ in places), "Airflow task output is scanned"
+    assert any(name.startswith("logs/mercator_daily-") for name, _ in places), (
+        "Airflow task output is scanned"
+    )
     assert any(name.startswith("mlflow-artifacts/") for name, _ in places), "MLflow artifacts are scanned"
     hits = {name: sorted(found)[:3] for name, text in places if (found := _leaks(text, pii))}
     assert not hits, f"secrets or raw PII outside ODS: {hits}"

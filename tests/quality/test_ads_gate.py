@@ -41,9 +41,14 @@ KL = "expect_column_kl_divergence_to_be_less_than"
 
 @pytest.fixture
 def mart(gate_settings: Settings) -> MartCheck:
-    """A fresh mart name per test, so profiles of other tests cannot serve as its baseline."""
+    """A fresh mart name per test, so profiles of other tests cannot serve as its baseline.
+
+    One passing day is baseline enough here; the young-warehouse minimum has its own tests.
+    """
     name = f"ads.qa_gate_{uuid.uuid4().hex[:10]}"
-    yield MartCheck(name, drift=(Drift("gmv"),), fresh_column="as_of_ds")
+    yield MartCheck(
+        name, drift=(Drift("gmv", min_baseline_days=1),), fresh_column="as_of_ds", min_baseline_days=1
+    )
     with connect(gate_settings, autocommit=True) as conn:
         conn.execute(f"drop table if exists {name}")
 
@@ -284,7 +289,9 @@ def test_the_shape_check_measures_kl_divergence_as_worked_by_hand():
                   = 0.804719 + 0.005025 - 0.170774 = 0.638970,
     over the 0.125 threshold: the value below yesterday's minimum alone contributes 0.80.
     """
-    check = MartCheck("ads.qa_hand_worked", drift=(Drift("gmv", min_rows=4),))
+    check = MartCheck(
+        "ads.qa_hand_worked", drift=(Drift("gmv", min_rows=4, min_baseline_days=1, min_baseline_rows=4),)
+    )
     histogram = {"edges": [10.0, 20.0], "weights": [0.0, 0.5, 0.5], "n": 4}
     base = Profile(D1, 4, {"gmv": {"mean": 15.0, "median": 15.0, "std": 5.0, "histogram": histogram}})
     today = pd.DataFrame({"gmv": [5.0, 15.0, 15.0, 25.0, None]})

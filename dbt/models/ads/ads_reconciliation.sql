@@ -360,6 +360,11 @@ checked as (
     select
         *,
         case
+            when ods_records_received > 0 and ods_records_landed = 0
+                then 'ods_quarantined: the API sent records and every one went to the quarantine'
+            when ods_records_received >= {{ var('ods_quarantine_min_received') }}
+                and ods_records_quarantined > {{ var('ods_max_quarantine_share') }} * ods_records_received
+                then 'ods_quarantined: more of the day went to the quarantine than the ODS gate allows'
             when ods_records_landed is null and coalesce(dwd_partition_rows, 0) > 0
                 then 'missing_partition: DWD has rows for the day but ops.run_log has no ODS manifest'
             when ods_records_landed > 0 and dwd_run_ds is null
