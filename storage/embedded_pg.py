@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from ops.processes import pid_alive, port_open
+from storage.host import pid_alive, port_open
 from storage.secrets import read_passwords, role_password, scram_verifier
 
 log = logging.getLogger(__name__)

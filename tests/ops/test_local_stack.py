@@ -17,6 +17,7 @@ from ops.processes import Service, ServiceError
 from ops.settings import Settings
 from ops.stack import airflow_service, mlflow_service, sandbox_service, up
 from storage import embedded_pg
+from storage.host import port_open
 from tests.conftest import free_port
 from tests.security.processes import descendants, exposed_text, listeners
 
@@ -45,7 +46,7 @@ def test_service_starts_once_and_stops(tmp_path):
     try:
         first = processes.start(service, {"PATH": "/usr/bin:/bin"}, timeout_s=30)
         assert processes.start(service, {"PATH": "/usr/bin:/bin"}) == first, "second start reuses the pid"
-        assert processes.port_open(port)
+        assert port_open(port)
     finally:
         assert processes.stop(service)
     assert not service.pid_file.exists()
