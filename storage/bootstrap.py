@@ -8,6 +8,7 @@ import psycopg
 from psycopg import sql
 
 from ops.settings import Settings
+from storage.console_schema import ensure_console_schema
 from storage.reference.fx import load_reference_rates
 from storage.warehouse import libpq_url
 
@@ -81,5 +82,6 @@ def ensure_warehouse(warehouse_url: str) -> None:
                 )
             )
         conn.execute(OPS_DDL)
+        ensure_console_schema(conn)  # the operator console's tables and write role
         load_reference_rates(conn)  # dwd.fx_rate: the DWD jobs convert to the reporting currency with it
     log.info("warehouse schemas %s and roles %s/%s ready", SCHEMAS, OWNER_ROLE, ANALYST_ROLE)
