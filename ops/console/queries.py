@@ -120,7 +120,7 @@ def appeal_queue(conn: psycopg.Connection, first: date, last: date, marketplace:
     )
 
 
-def appeal_payload(row: pd.Series, complaint_pattern: str) -> dict[str, object]:
+def appeal_payload(row: pd.Series) -> dict[str, object]:
     """The appeal to file for one shop-day: what the warehouse can show the marketplace today."""
     delivered = int(row["delivered_shipments"])
     return {
@@ -131,7 +131,7 @@ def appeal_payload(row: pd.Series, complaint_pattern: str) -> dict[str, object]:
         "stated_reason": "negative reviews blame the delivery, not the product",
         "negative_reviews": int(row["negative_reviews"]),
         "logistics_complaints": int(row["logistics_complaints"]),
-        "complaint_rule": f"title or text matches /{complaint_pattern}/i",
+        "complaint_rule": "title or text matches dbt var logistics_complaint_pattern (en and zh keywords)",
         "parcels_delivered_that_day": delivered,
         "late_deliveries_that_day": int(row["late_deliveries"]),
         "late_delivery_rate_that_day": round(int(row["late_deliveries"]) / delivered, 4)

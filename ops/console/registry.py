@@ -42,4 +42,5 @@ def aliased_versions(tracking_uri: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = pd.DataFrame(metrics, columns=["model", "metric", "alias", "value"])
     side_by_side = table.pivot_table(index=["model", "metric"], columns="alias", values="value").reset_index()
     side_by_side.columns.name = None
-    return pd.DataFrame(versions, columns=["model", "alias", "version", "created_at"]), side_by_side
+    ordered = ["model", "metric", *(alias for alias in ALIASES if alias in side_by_side.columns)]
+    return pd.DataFrame(versions, columns=["model", "alias", "version", "created_at"]), side_by_side[ordered]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ops.processes import Service
 from ops.settings import Settings
 
 APP = Path(__file__).parent / "app.py"
@@ -28,4 +29,17 @@ def streamlit_command(settings: Settings) -> tuple[str, ...]:
         "false",
         "--server.fileWatcherType",
         "none",
+        "--client.toolbarMode",
+        "viewer",
+    )
+
+
+def console_service(settings: Settings) -> Service:
+    """The console as one more service of the local stack (``make up``), beside the MLflow and Airflow UIs."""
+    return Service(
+        name="console",
+        command=streamlit_command(settings),
+        port=settings.console_port,
+        run_dir=settings.home / "run",
+        log_dir=settings.logs_dir,
     )

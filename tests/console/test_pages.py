@@ -11,14 +11,14 @@ import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ops.console.app import BOARDS
+from ops.console.navigation import BOARDS
 from ops.environment import settings_env
 from ops.settings import Settings
 from storage.warehouse import connect
 from tests.console.world import FIRST_DAY, LAST_DAY
 from tests.dbt.test_operator_marts import own_database
 
-PAGES = Path(__file__).resolve().parents[2] / "ops" / "console" / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "ops" / "console" / "boards"
 PAGE_NAMES = [file.removesuffix(".py") for file, _, _ in BOARDS]
 # the table each page's marketplace filter applies to: (index among the page's tables, column)
 MARKET_COLUMN = {

@@ -6,7 +6,6 @@ from ops.console import data, queries, ui, writes
 from storage.console_schema import APPEAL_STATUSES
 
 s = ui.settings()
-pattern = ui.thresholds(s)["logistics_complaint_pattern"]
 ui.header("Review appeals", "Which negative reviews blame the carrier, so the shop can appeal them?")
 st.info(
     "Built over what exists today: shop-days of `dws.dws_shop_daily` whose negative reviews match the "
@@ -42,7 +41,7 @@ ui.table(queue)
 appeal_id = st.selectbox("Appeal", queue["appeal_id"], key="reviews_appeal")
 row = queue.set_index("appeal_id").loc[appeal_id].copy()
 row["appeal_id"] = appeal_id
-payload = queries.appeal_payload(row, pattern)
+payload = queries.appeal_payload(row)
 st.json(payload)
 for column, status in zip(st.columns(len(APPEAL_STATUSES)), APPEAL_STATUSES, strict=True):
     if column.button(f"Mark {status}", key=f"reviews_mark_{status}", disabled=not who):

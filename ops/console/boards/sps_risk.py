@@ -34,7 +34,7 @@ lines = (
     alt.Chart(trend)
     .mark_line(point=True)
     .encode(
-        x=alt.X("ds:T", title="day"),
+        x=alt.X("yearmonthdate(ds):O", title="day"),
         y=alt.Y("sps_score:Q", title="SPS", scale=alt.Scale(zero=False)),
         color=alt.Color("shop:N", title="shop"),
     )

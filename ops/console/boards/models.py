@@ -38,7 +38,11 @@ else:
     st.altair_chart(
         alt.Chart(scores)
         .mark_line(point=True)
-        .encode(x="score_date:T", y="mean_churn_probability:Q", color="marketplace:N"),
+        .encode(
+            x=alt.X("yearmonthdate(score_date):O", title="day"),
+            y="mean_churn_probability:Q",
+            color="marketplace:N",
+        ),
         width="stretch",
     )
 

@@ -31,7 +31,7 @@ st.altair_chart(
     alt.Chart(by_lane)
     .mark_rect()
     .encode(
-        x=alt.X("week_start:O", title="week starting"),
+        x=alt.X("yearmonthdate(week_start):O", title="week starting"),
         y=alt.Y("lane:N"),
         color=alt.Color("delay_rate:Q", scale=alt.Scale(scheme="orangered", domain=[0, 1])),
         tooltip=["lane", "week_start", "delivered_shipments", "late_shipments", "delay_rate"],

@@ -38,7 +38,7 @@ if rows.empty:
     st.stop()
 st.metric("Customers on the list", len(rows))
 ui.table(rows)
-name = f"follow_up_{day}"
+name = f"follow_up_{day}_{market or 'all'}"
 left, right = st.columns(2)
 left.download_button("Download CSV", exports.csv_bytes(rows), f"{name}.csv", "text/csv", key="customers_csv")
 right.download_button(
