@@ -35,7 +35,7 @@ up: install
 	$(RUN) mercator up --ui
 
 console: install
-	$(RUN) mercator console
+	$(RUN) python -m ops.console
 
 down:
 	$(RUN) mercator down
