@@ -39,18 +39,35 @@ def marketplaces(conn: psycopg.Connection, relation: str, column: str) -> list[s
     return values(conn, query.as_string(conn))
 
 
+def _of_day(
+    conn: psycopg.Connection,
+    select: str,
+    day: date,
+    marketplace: str | None,
+    order: str,
+    where: str = "ds = %(day)s",
+    **params: object,
+) -> pd.DataFrame:
+    """``select`` (columns of one relation with a ``marketplace_id``) for one day and marketplace."""
+    return frame(
+        conn,
+        f"{select} where {where} and {_market('marketplace_id')} order by {order}",
+        {"day": day, "marketplace": marketplace, **params},
+    )
+
+
 # ---- SPS risk ----------------------------------------------------------------------------------------
 def shop_risk(conn: psycopg.Connection, day: date, marketplace: str | None) -> pd.DataFrame:
     """Each shop's SPS on ``day``, lowest first, with its tier, 7-day trend and driver points."""
-    return frame(
+    return _of_day(
         conn,
         "select shop_id, shop_name, marketplace_id, sps_score, risk_tier, sps_trend, sps_change_7d,"
         " p0_days_7d, top_driver, late_dispatch_points, cancellation_points, negative_review_points,"
         " late_dispatch_rate, cancellation_rate, negative_review_rate, linked_negative_reviews_7d,"
-        " logistics_complaint_share_7d"
-        f" from ads.ads_shop_sps_risk where ds = %(day)s and {_market('marketplace_id')}"
-        " order by sps_score, shop_id",
-        {"day": day, "marketplace": marketplace},
+        " logistics_complaint_share_7d from ads.ads_shop_sps_risk",
+        day,
+        marketplace,
+        order="sps_score, shop_id",
     )
 
 
@@ -90,14 +107,14 @@ def delay_rates(weeks: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 # ---- ads circuit breaker -------------------------------------------------------------------------------
 def campaign_hours(conn: psycopg.Connection, day: date, marketplace: str | None) -> pd.DataFrame:
     """Every campaign-hour of ``day``: the ones to pause first, by spend at risk."""
-    return frame(
+    return _of_day(
         conn,
         "select hour_start_at, campaign_id, campaign_name, shop_id, marketplace_id, currency, spend,"
         " window_spend, window_gmv, roas, roas_ci_low, roas_ci_high, spend_velocity, should_pause,"
-        " spend_at_risk from ads.ads_ad_circuit_breaker"
-        f" where ds = %(day)s and {_market('marketplace_id')}"
-        " order by should_pause desc, spend_at_risk desc nulls last, hour_start_at, campaign_id",
-        {"day": day, "marketplace": marketplace},
+        " spend_at_risk from ads.ads_ad_circuit_breaker",
+        day,
+        marketplace,
+        order="should_pause desc, spend_at_risk desc nulls last, hour_start_at, campaign_id",
     )
 
 
@@ -145,14 +162,16 @@ def sku_alerts(
     conn: psycopg.Connection, day: date, marketplace: str | None, alerts: list[str]
 ) -> pd.DataFrame:
     """ASINs whose primary alert is one of ``alerts`` as of ``day``, with the numbers the rules read."""
-    return frame(
+    return _of_day(
         conn,
         "select asin, marketplace_id, primary_alert, orders, items, units, gmv, currency, returned_items,"
         " return_rate, refunds, refunded_amount, negative_reviews, gross_margin_rate, fulfillment_channel,"
-        " is_push, is_high_return, is_low_margin from ads.ads_sku_alerts"
-        f" where as_of_ds = %(day)s and primary_alert = any(%(alerts)s) and {_market('marketplace_id')}"
-        " order by primary_alert, gmv desc, asin",
-        {"day": day, "marketplace": marketplace, "alerts": alerts},
+        " is_push, is_high_return, is_low_margin from ads.ads_sku_alerts",
+        day,
+        marketplace,
+        order="primary_alert, gmv desc, asin",
+        where="as_of_ds = %(day)s and primary_alert = any(%(alerts)s)",
+        alerts=alerts,
     )
 
 

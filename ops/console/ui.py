@@ -77,6 +77,30 @@ def board_days(
     return found
 
 
+def day_board(
+    conn: psycopg.Connection, key: str, relation: str, day_column: str, why: str, label: str = "Day"
+) -> tuple[list[date], date, str | None]:
+    """A board of one day: its days, the day picked and the marketplace picked (``marketplace_id``)."""
+    days = board_days(conn, relation, day_column, why)
+    day = day_filter(key, days, label)
+    return days, day, marketplace_filter(key, queries.marketplaces(conn, relation, "marketplace_id"))
+
+
+def nonempty(rows: pd.DataFrame, message: str) -> pd.DataFrame:
+    """``rows``, or the page stops with ``message`` (why there is nothing to show)."""
+    if rows.empty:
+        st.info(message)
+        st.stop()
+    return rows
+
+
+def narrowed(rows: pd.DataFrame, column: str, label: str, key: str) -> pd.DataFrame:
+    """The rows whose ``column`` is among the values picked in a multiselect (all by default)."""
+    options = sorted(rows[column].unique())
+    picked = st.multiselect(label, options, default=options, key=key)
+    return nonempty(rows[rows[column].isin(picked)], f"No {label.lower()} selected.")
+
+
 def table(rows: pd.DataFrame) -> None:
     st.dataframe(rows, hide_index=True)
 

@@ -9,16 +9,12 @@ s = ui.settings()
 floor = float(ui.thresholds(s)["circuit_breaker_roas_floor"])
 ui.header("Ads circuit breaker", f"Which campaigns to pause now (ROAS interval below {floor}, spend racing)?")
 with data.reader(s) as conn:
-    days = ui.board_days(conn, "ads.ads_ad_circuit_breaker", "ds", "no hourly ad data has been built")
-    day = ui.day_filter("ads", days)
-    market = ui.marketplace_filter(
-        "ads", queries.marketplaces(conn, "ads.ads_ad_circuit_breaker", "marketplace_id")
+    _, day, market = ui.day_board(
+        conn, "ads", "ads.ads_ad_circuit_breaker", "ds", "no hourly ad data has been built"
     )
     hours = queries.campaign_hours(conn, day, market)
 
-if hours.empty:
-    st.info(f"No campaign spent {ui.where(day, market)}.")
-    st.stop()
+ui.nonempty(hours, f"No campaign spent {ui.where(day, market)}.")
 paused = hours[hours["should_pause"]]
 left, middle, right = st.columns(3)
 left.metric("Campaign-hours to pause", len(paused))

@@ -33,9 +33,7 @@ with data.reader(s) as conn:
     )
 who = ui.operator_name()
 
-if rows.empty:
-    st.info(f"Nobody to follow up {ui.where(day, market)} with these filters (mart as of {as_of}).")
-    st.stop()
+ui.nonempty(rows, f"Nobody to follow up {ui.where(day, market)} with these filters (mart as of {as_of}).")
 st.metric("Customers on the list", len(rows))
 ui.table(rows)
 name = f"follow_up_{day}_{market or 'all'}"

@@ -15,15 +15,8 @@ with data.reader(s) as conn:
     ui.marketplace_filter("experiments", [], note="Experiment results carry no marketplace: all are shown.")
     rows = queries.experiment_results(conn, first, last)
 
-if rows.empty:
-    st.info(f"No experiment analysed {ui.where((first, last), None)}.")
-    st.stop()
-names = sorted(rows["experiment"].unique())
-picked = st.multiselect("Experiments", names, default=names, key="experiments_names")
-rows = rows[rows["experiment"].isin(picked)]
-if rows.empty:
-    st.info("No experiment selected.")
-    st.stop()
+ui.nonempty(rows, f"No experiment analysed {ui.where((first, last), None)}.")
+rows = ui.narrowed(rows, "experiment", "Experiments", key="experiments_names")
 flagged = sorted(rows.loc[rows["is_srm_flagged"], "experiment"].unique())
 if flagged:
     st.error(f"Sample-ratio mismatch (p < 0.001), verdict blocked: {', '.join(flagged)}")

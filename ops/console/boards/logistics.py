@@ -15,15 +15,8 @@ with data.reader(s) as conn:
     )
     rows = queries.lane_weeks(conn, first, last, market)
 
-if rows.empty:
-    st.info(f"No delivered parcels in weeks starting {ui.where((first, last), market)}.")
-    st.stop()
-carriers = sorted(rows["carrier"].unique())
-picked = st.multiselect("Carriers", carriers, default=carriers, key="logistics_carriers")
-rows = rows[rows["carrier"].isin(picked)]
-if rows.empty:
-    st.info("No carrier selected.")
-    st.stop()
+ui.nonempty(rows, f"No delivered parcels in weeks starting {ui.where((first, last), market)}.")
+rows = ui.narrowed(rows, "carrier", "Carriers", key="logistics_carriers")
 
 by_lane = queries.delay_rates(rows, ["lane", "week_start"])
 st.subheader("Delay rate, lane by week")

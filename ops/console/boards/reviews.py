@@ -32,9 +32,9 @@ statuses = st.multiselect(
     "Status", ["new", *APPEAL_STATUSES], default=["new", "submitted"], key="reviews_status"
 )
 queue = queue[queue["status"].isin(statuses)]
-if queue.empty:
-    st.info(f"No negative review blaming logistics {ui.where((first, last), market)} with status {statuses}.")
-    st.stop()
+ui.nonempty(
+    queue, f"No negative review blaming logistics {ui.where((first, last), market)} with status {statuses}."
+)
 st.metric("Appeals in the queue", len(queue))
 ui.table(queue)
 

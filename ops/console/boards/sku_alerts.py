@@ -15,15 +15,15 @@ st.caption(
     f"low margin: gross margin < {v['sku_low_margin_max_rate']} (needs unit costs)."
 )
 with data.reader(s) as conn:
-    days = ui.board_days(conn, "ads.ads_sku_alerts", "as_of_ds", "no order has been built into the marts")
-    day = ui.day_filter("sku", days, label="As of")
-    market = ui.marketplace_filter("sku", queries.marketplaces(conn, "ads.ads_sku_alerts", "marketplace_id"))
+    days, day, market = ui.day_board(
+        conn, "sku", "ads.ads_sku_alerts", "as_of_ds", "no order has been built into the marts", label="As of"
+    )
     alerts = st.multiselect("Alerts", ALERTS, default=ALERTS, key="sku_alerts")
     rows = queries.sku_alerts(conn, day, market, alerts)
 
-if rows.empty:
-    st.info(f"No ASIN with an alert in {alerts} {ui.where(day, market)} (the mart is as of {days[-1]}).")
-    st.stop()
+ui.nonempty(
+    rows, f"No ASIN with an alert in {alerts} {ui.where(day, market)} (the mart is as of {days[-1]})."
+)
 counts = rows["primary_alert"].value_counts()
 for column, alert in zip(st.columns(len(ALERTS)), ALERTS, strict=True):
     column.metric(alert.replace("_", " "), int(counts.get(alert, 0)))

@@ -10,17 +10,13 @@ rules = ui.thresholds(s)
 red, warn = float(rules["sps_p0_below"]), float(rules["sps_warning_below"])
 ui.header("SPS risk", f"Which shops lose promotion eligibility (P0 below {red}, warning below {warn})?")
 with data.reader(s) as conn:
-    days = ui.board_days(conn, "ads.ads_shop_sps_risk", "ds", "the shop-health source has not been built")
-    day = ui.day_filter("sps", days)
-    market = ui.marketplace_filter(
-        "sps", queries.marketplaces(conn, "ads.ads_shop_sps_risk", "marketplace_id")
+    _, day, market = ui.day_board(
+        conn, "sps", "ads.ads_shop_sps_risk", "ds", "the shop-health source has not been built"
     )
     shops = queries.shop_risk(conn, day, market)
     trend = queries.shop_trend(conn, day, market)
 
-if shops.empty:
-    st.info(f"No shop-health snapshot {ui.where(day, market)}: no shop reported that day.")
-    st.stop()
+ui.nonempty(shops, f"No shop-health snapshot {ui.where(day, market)}: no shop reported that day.")
 p0, warning = (shops["risk_tier"] == "P0").sum(), (shops["risk_tier"] == "warning").sum()
 left, middle, right = st.columns(3)
 left.metric("Shops below the red line (P0)", int(p0))
