@@ -69,11 +69,11 @@ def capture(base_url: str, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with chromium() as browser:
+        page = browser.new_page(viewport=VIEWPORT)  # one page: the app's scripts load once
         for file, _, path in BOARDS:
-            page = settled(open_board(browser, base_url, path))
+            page.goto(f"{base_url.rstrip('/')}/{path}")
             target = out_dir / file.replace(".py", ".png")
-            page.screenshot(path=str(target), full_page=True)
-            page.close()
+            settled(page).screenshot(path=str(target), full_page=True)
             written.append(target)
     return written
 
