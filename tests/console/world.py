@@ -40,9 +40,9 @@ from tests.dbt.test_operator_marts import (
     sandbox_shop_rows,
 )
 
-DEMO = Settings()  # the demo window the console's defaults are about
-FIRST_DAY = date.fromisoformat(DEMO.demo_start)
-LAST_DAY = FIRST_DAY + timedelta(days=DEMO.demo_days - 1)
+DEFAULTS = Settings.model_fields  # the default demo window (not whatever the environment sets)
+FIRST_DAY = date.fromisoformat(DEFAULTS["demo_start"].default)
+LAST_DAY = FIRST_DAY + timedelta(days=DEFAULTS["demo_days"].default - 1)
 ADS_DAYS = calendar_days(LAST_DAY - timedelta(days=13), LAST_DAY)  # the breaker's 7-day baseline + a week
 ORDER_DAYS = calendar_days(LAST_DAY - timedelta(days=27), LAST_DAY)
 PARCEL_DAYS = calendar_days(LAST_DAY - timedelta(days=20), LAST_DAY)
