@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     )
     bind_host: str = Field(
         default="127.0.0.1",
-        description="Address every embedded listener binds (Postgres, sandbox, MLflow and Airflow UIs).",
+        description="Address every embedded listener binds (Postgres, sandbox, MLflow, Airflow UIs, console).",
     )
     pg_port: int = Field(default=55432, description="Loopback TCP port of the embedded Postgres.")
     pg_database: str = "mercator"
@@ -195,7 +195,22 @@ class Settings(BaseSettings):
     )
     churn_horizon_days: int = 30
     churn_min_feature_days: int = 30
-    demo_start: str = "2025-11-01"
+    console_port: int = Field(default=8501, description="Port of the operator console (Streamlit).")
+    console_reader_password: SecretStr | None = Field(
+        default=None, description="Password of the analyst login the console reads the marts with."
+    )
+    console_operator_password: SecretStr | None = Field(
+        default=None, description="Password of mercator_console, the only login the console writes with."
+    )
+    console_contact_cooldown_days: int = Field(
+        default=14, ge=1, description="Days a contacted customer stays off the follow-up list."
+    )
+    console_mlflow_uri_override: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MERCATOR_CONSOLE_MLFLOW_URI", "console_mlflow_uri_override"),
+        description="MLflow the console's Models page reads (default: the MLflow UI server of the stack).",
+    )
+    demo_start: str = "2025-08-19"
     demo_days: int = 3
     demo_history_days: int = 90
     dwd_lookback_days: int = 7
@@ -287,6 +302,10 @@ class Settings(BaseSettings):
     @property
     def airflow_db_url(self) -> str:
         return self.embedded_url("airflow").replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @property
+    def console_mlflow_uri(self) -> str:
+        return self.console_mlflow_uri_override or f"http://127.0.0.1:{self.mlflow_ui_port}"
 
     @property
     def orders_api_url(self) -> str:

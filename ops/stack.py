@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from ops import processes
+from ops.console.service import console_service
 from ops.environment import AIRFLOW_ADMIN, airflow_env, airflow_login, service_env
 from ops.processes import Service
 from ops.settings import Settings
@@ -184,6 +185,7 @@ def up(settings: Settings, *, with_ui: bool = False) -> list[StackStatus]:
         processes.start(
             airflow_service(settings), service_env(settings, airflow_env(settings)), timeout_s=240
         )
+        processes.start(console_service(settings), service_env(settings), timeout_s=120)
     return status(settings)
 
 
@@ -209,7 +211,12 @@ def credentials(settings: Settings) -> dict[str, str]:
 
 
 def down(settings: Settings) -> None:
-    for service in (airflow_service(settings), mlflow_service(settings), sandbox_service(settings)):
+    for service in (
+        console_service(settings),
+        airflow_service(settings),
+        mlflow_service(settings),
+        sandbox_service(settings),
+    ):
         if processes.stop(service):
             log.info("stopped %s", service.name)
     embedded_pg.stop(settings.pg_data_dir, settings.pg_port)
@@ -218,6 +225,11 @@ def down(settings: Settings) -> None:
 def status(settings: Settings) -> list[StackStatus]:
     pg = embedded_pg.status(settings.pg_data_dir, settings.pg_port)
     rows = [StackStatus("postgres", pg.running, f"postgresql://postgres@127.0.0.1:{settings.pg_port}")]
-    for service in (sandbox_service(settings), mlflow_service(settings), airflow_service(settings)):
+    for service in (
+        sandbox_service(settings),
+        mlflow_service(settings),
+        airflow_service(settings),
+        console_service(settings),
+    ):
         rows.append(StackStatus(service.name, processes.running_pid(service) is not None, service.url))
     return rows

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from ops.console.navigation import BOARDS as CONSOLE_BOARDS
 from ops.settings import Settings
 from storage.warehouse import connect
 
@@ -32,6 +33,14 @@ BOARD_QUERIES = {
     "source-entity-days not reconciling": (
         "select count(*) filter (where not is_ok), max(ds) from ads.ads_reconciliation"
     ),
+}
+
+# The operator console's board for each of them (a file of ops/console/boards/).
+CONSOLE_BOARD_OF = {
+    "shops below the SPS red line (P0)": "sps_risk.py",
+    "ad campaign-hours to pause": "ads.py",
+    "SKU alerts (push / high return / low margin)": "sku_alerts.py",
+    "customers past their churn warning": "customers.py",
 }
 
 
@@ -72,6 +81,18 @@ def operator_boards(conn: psycopg.Connection) -> dict[str, tuple[int, object]]:
             continue
         boards[label] = (count or 0, day)
     return boards
+
+
+def console_pages(boards: dict[str, tuple[int, object]], settings: Settings) -> list[str]:
+    """The console pages worth opening: one per board with something to act on, with its address."""
+    base = f"http://{settings.bind_host}:{settings.console_port}"
+    where = {file: (title, path) for file, title, path in CONSOLE_BOARDS}
+    pages = []
+    for label, (count, day) in boards.items():
+        if count and label in CONSOLE_BOARD_OF:
+            title, path = where[CONSOLE_BOARD_OF[label]]
+            pages.append(f"{title + ':':<12} {base}/{path}  ({count:,} {label}, {day})")
+    return pages
 
 
 def champion(settings: Settings) -> tuple[str | None, dict[str, float]]:
@@ -124,6 +145,8 @@ def render(summary: DemoSummary, settings: Settings) -> str:
         "  MLflow UI and Airflow UI:      make up, then "
         f"http://127.0.0.1:{settings.mlflow_ui_port} and http://127.0.0.1:{settings.airflow_ui_port}",
         f"  dbt docs:                      make docs, then open {docs_index}",
+        "  operator console:              make console (or make up); pages with rows to act on:",
+        *(f"    {page}" for page in console_pages(summary.boards, settings)),
         f"  logs:                          {settings.logs_dir}",
         "",
     ]

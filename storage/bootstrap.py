@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 
 from ops.settings import Settings
+from storage.console_schema import OPERATOR_ROLE, ensure_console_schema
 from storage.reference.fx import load_reference_rates
 from storage.secrets import role_password, scram_verifier
 from storage.warehouse import libpq_url
@@ -95,5 +96,7 @@ def ensure_warehouse(warehouse_url: str) -> None:
                 )
             )
         conn.execute(OPS_DDL)
+        _ensure_role(conn, OPERATOR_ROLE, login=True)  # the console's write role, its password as any role's
+        ensure_console_schema(conn)  # the operator console's tables and the write role's grants
         load_reference_rates(conn)  # dwd.fx_rate: the DWD jobs convert to the reporting currency with it
     log.info("warehouse schemas %s and roles %s/%s ready", SCHEMAS, OWNER_ROLE, ANALYST_ROLE)

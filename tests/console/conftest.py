@@ -1,0 +1,13 @@
+"""The console's fixtures: one warehouse built over the demo window, shared by every console test."""
+
+from __future__ import annotations
+
+import pytest
+
+from ops.settings import Settings
+from tests.console.world import build_world
+
+
+@pytest.fixture(scope="session")
+def world(settings: Settings) -> Settings:
+    return build_world(settings, "mercator_console_world")
