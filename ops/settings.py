@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     )
     bind_host: str = Field(
         default="127.0.0.1",
-        description="Address every embedded listener binds (Postgres, sandbox, MLflow, Airflow UIs, console).",
+        description="Address every listener of the embedded stack binds (Postgres, sandbox, UIs, console).",
     )
     pg_port: int = Field(default=55432, description="Loopback TCP port of the embedded Postgres.")
     pg_database: str = "mercator"
