@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from connectors.cursors import ensure_cursor_table
 from connectors.sandbox.server import RunningSandbox
-from ops.settings import Settings
+from ops.settings import REPO_ROOT, Settings
 from storage import embedded_pg
 from storage.bootstrap import ensure_databases, ensure_warehouse
+from storage.warehouse import connect
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 
@@ -61,3 +63,32 @@ def settings_for(settings: Settings, tmp_path: Path) -> Callable[..., Settings]:
         )
 
     return build
+
+
+OwnWarehouse = Callable[..., Settings]
+
+
+@pytest.fixture(scope="session")
+def own_warehouse(settings: Settings) -> OwnWarehouse:
+    """``own_warehouse(database, dwd_tables=None, **settings)``: the session's settings aimed at a database
+    of the caller's own, bootstrapped like the real warehouse, with an empty run log and cursor table and
+    the DWD tables of storage/sql named in ``dwd_tables`` (None: all) created empty, so no other module's
+    rows leak in. A table left out is one the warehouse has not loaded yet (dbt stands in an empty one)."""
+
+    def make(database: str, dwd_tables: Iterable[str] | None = None, **updates: object) -> Settings:
+        own = settings.model_copy(update={"pg_database": database, **updates})
+        ensure_databases(own, (database,))
+        ensure_warehouse(own.warehouse_url)
+        wanted = None if dwd_tables is None else set(dwd_tables)
+        with connect(own) as conn:
+            ensure_cursor_table(conn)
+            conn.execute("truncate ops.run_log")
+            conn.execute("delete from ops.connector_cursor")
+            for ddl in sorted((REPO_ROOT / "storage" / "sql").glob("dwd_*.sql")):
+                table = ddl.stem.removeprefix("dwd_")
+                if wanted is None or table in wanted:
+                    conn.execute(ddl.read_text())
+                    conn.execute(f"truncate dwd.{table}")
+        return own
+
+    return make

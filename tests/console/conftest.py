@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ops.settings import Settings
+from tests.conftest import OwnWarehouse
 from tests.console.world import build_world
 
 
 @pytest.fixture(scope="session")
-def world(settings: Settings) -> Settings:
-    return build_world(settings, "mercator_console_world")
+def world(settings: Settings, own_warehouse: OwnWarehouse) -> Settings:
+    return build_world(settings, own_warehouse, "mercator_console_world")

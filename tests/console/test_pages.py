@@ -15,8 +15,8 @@ from ops.console.navigation import BOARDS
 from ops.environment import settings_env
 from ops.settings import Settings
 from storage.warehouse import connect
+from tests.conftest import OwnWarehouse
 from tests.console.world import FIRST_DAY, LAST_DAY
-from tests.dbt.test_operator_marts import own_database
 
 PAGES = Path(__file__).resolve().parents[2] / "ops" / "console" / "boards"
 PAGE_NAMES = [file.removesuffix(".py") for file, _, _ in BOARDS]
@@ -45,9 +45,9 @@ def on_world(world: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def empty(settings: Settings) -> Settings:
+def empty(own_warehouse: OwnWarehouse) -> Settings:
     """A warehouse bootstrapped with its DWD tables but no dbt build yet (what a fresh install has)."""
-    return own_database(settings, "mercator_console_empty")
+    return own_warehouse("mercator_console_empty")
 
 
 def page(name: str) -> AppTest:

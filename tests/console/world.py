@@ -21,6 +21,7 @@ from ops.dbt_runner import run_dbt
 from ops.settings import Settings
 from storage.bootstrap import ensure_databases
 from storage.warehouse import connect
+from tests.conftest import OwnWarehouse
 from tests.dbt.test_operator_marts import (
     AD_COLUMNS,
     CATALOG_COLUMNS,
@@ -31,7 +32,6 @@ from tests.dbt.test_operator_marts import (
     SHIPMENT_COLUMNS,
     SHOP_COLUMNS,
     copy_rows,
-    own_database,
     sandbox_ad_rows,
     sandbox_catalog_rows,
     sandbox_order_item_rows,
@@ -123,12 +123,12 @@ def register_models(tracking_uri: str) -> None:
     client.set_registered_model_alias(MODEL, "champion", "2")
 
 
-def build_world(settings: Settings, database: str) -> Settings:
+def build_world(settings: Settings, own_warehouse: OwnWarehouse, database: str) -> Settings:
     """A warehouse and an MLflow database of their own, every mart built over the demo window."""
     mlflow_db = f"mlflow_{database}"
     ensure_databases(settings, (mlflow_db,))
     tracking_uri = settings.embedded_url(mlflow_db).replace("postgresql://", "postgresql+psycopg://", 1)
-    own = own_database(settings, database).model_copy(update={"console_mlflow_uri_override": tracking_uri})
+    own = own_warehouse(database, console_mlflow_uri_override=tracking_uri)
     copy_rows(own, "ad_campaign_hourly", AD_COLUMNS, sandbox_ad_rows(ADS_DAYS))
     copy_rows(own, "shop_health_daily", SHOP_COLUMNS, sandbox_shop_rows(ADS_DAYS))
     copy_rows(own, "shipment", SHIPMENT_COLUMNS, sandbox_shipment_rows(PARCEL_DAYS))

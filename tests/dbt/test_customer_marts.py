@@ -20,7 +20,8 @@ import pytest
 from ops.dbt_runner import DbtRunResult, build_day_range, run_dbt
 from ops.settings import Settings
 from storage.warehouse import connect
-from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
+from tests.conftest import OwnWarehouse
+from tests.dbt.conftest import assert_marts_match_pinned
 
 CURRENCY = {"US": "USD", "DE": "EUR"}
 AS_OF = date(2025, 6, 30)

@@ -20,7 +20,8 @@ import pytest
 from ops.dbt_runner import DbtRunError, DbtRunResult, build_day_range, dbt_env, run_dbt
 from ops.settings import Settings
 from storage.warehouse import connect
-from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
+from tests.conftest import OwnWarehouse
+from tests.dbt.conftest import assert_marts_match_pinned
 
 CURRENCY = {"US": "USD", "DE": "EUR", "JP": "JPY"}
 MARKETPLACE_ID = {"US": "ATVPDKIKX0DER", "DE": "A1PA6795UKMFR9", "JP": "A1VC38T7YXB528"}

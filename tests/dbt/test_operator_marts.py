@@ -38,7 +38,8 @@ from ops.dbt_runner import DbtRunResult, build_day_range, run_dbt
 from ops.settings import Settings
 from spark_jobs.statuses import status_map
 from storage.warehouse import connect
-from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
+from tests.conftest import OwnWarehouse
+from tests.dbt.conftest import assert_marts_match_pinned
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_YML = ROOT / "dbt" / "models" / "staging" / "__sources.yml"

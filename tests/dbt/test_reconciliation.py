@@ -30,7 +30,8 @@ from spark_jobs.order_items import run_order_items
 from storage.lake import Lake, local_path
 from storage.loader import load_dwd_partitions
 from storage.warehouse import connect
-from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
+from tests.conftest import OwnWarehouse
+from tests.dbt.conftest import assert_marts_match_pinned
 from tests.dbt.reconciliation_run import MODEL, build, reconciliation_rows
 
 D1 = date(2025, 11, 3)

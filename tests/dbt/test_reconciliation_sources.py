@@ -25,7 +25,8 @@ from spark_jobs.order_items import ODS_ENTITY as ORDER_ODS_ENTITY
 from spark_jobs.registry import FLAT_SPECS
 from storage.loader import load_dwd_partitions
 from storage.warehouse import connect
-from tests.dbt.conftest import OwnWarehouse, assert_marts_match_pinned
+from tests.conftest import OwnWarehouse
+from tests.dbt.conftest import assert_marts_match_pinned
 from tests.dbt.reconciliation_run import MODEL, build, reconciliation_rows
 from tests.spark_jobs.entity_lake import land_sandbox_day
 
