@@ -267,6 +267,37 @@ def score_churn(settings: Settings, as_of: date) -> dict[str, Any]:
     return {"score_date": as_of.isoformat(), "rows": rows}
 
 
+def train_model(
+    settings: Settings, model: str, as_of: date, source: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Train one factory model (``churn``, ``ranker``) through ``as_of``; promotion decides its alias."""
+    from training.models import model_entry
+
+    result = model_entry(model).train(settings, as_of, source)
+    summary = {"model": model, "version": result.version, "aliases": list(result.aliases),
+               "reason": result.reason, "metrics": result.metrics}  # fmt: skip
+    log.info("%s trained as of %s: %s", model, as_of, summary)
+    return summary
+
+
+def score_model(settings: Settings, model: str, as_of: date) -> dict[str, Any]:
+    """Score day ``as_of`` with the model's ``@champion``."""
+    from training.models import model_entry
+
+    rows = model_entry(model).score(settings, as_of)
+    log.info("%s scores for %s: %s rows", model, as_of, rows)
+    return {"model": model, "score_date": as_of.isoformat(), "rows": rows}
+
+
+def monitor_model(settings: Settings, model: str, day: date) -> dict[str, Any]:
+    """The model's row of ads.ads_model_monitor for ``day`` (score PSI, realised metric once mature)."""
+    from training.monitor import MONITORS
+
+    if model not in MONITORS:
+        raise ValueError(f"no monitor for model {model!r}; monitored: {sorted(MONITORS)}")
+    return MONITORS[model](settings, day)
+
+
 def backfill(settings: Settings, start: date, end: date) -> dict[str, Any]:
     """Many days at once: ingest each day, then one Spark application, one load and one dbt build."""
     days = days_between(start, end)
