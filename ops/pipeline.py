@@ -273,9 +273,7 @@ def train_model(
     """Train one factory model (``churn``, ``ranker``) through ``as_of``; promotion decides its alias."""
     from training.models import model_entry
 
-    result = model_entry(model).train(settings, as_of, source)
-    summary = {"model": model, "version": result.version, "aliases": list(result.aliases),
-               "reason": result.reason, "metrics": result.metrics}  # fmt: skip
+    summary = model_entry(model).train(settings, as_of, source).summary()
     log.info("%s trained as of %s: %s", model, as_of, summary)
     return summary
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from ops.settings import Settings
+from training.factory.training import TrainOutcome
 
 
 @dataclass(frozen=True)
@@ -15,11 +15,11 @@ class ModelEntry:
     registered_name: str
     experiment: str
     promotion_metric: str
-    train: Callable[[Settings, date, tuple[str, ...] | None], Any]
+    train: Callable[[Settings, date, tuple[str, ...] | None], TrainOutcome]
     score: Callable[[Settings, date], int]
 
 
-def _train_churn(settings: Settings, as_of: date, source: tuple[str, ...] | None) -> Any:
+def _train_churn(settings: Settings, as_of: date, source: tuple[str, ...] | None) -> TrainOutcome:
     from training.churn.train import train_churn
 
     if source:
@@ -33,7 +33,7 @@ def _score_churn(settings: Settings, as_of: date) -> int:
     return score_churn(settings, as_of)
 
 
-def _train_ranker(settings: Settings, as_of: date, source: tuple[str, ...] | None) -> Any:
+def _train_ranker(settings: Settings, as_of: date, source: tuple[str, ...] | None) -> TrainOutcome:
     from training.ranker.train import train_ranker
 
     return train_ranker(settings, as_of, marketplaces=source)

@@ -47,7 +47,8 @@ def test_ranker_beats_the_baseline_and_nears_the_oracle(world: Settings, first_r
     m = first_run.metrics
     print(
         f"\nranker test NDCG@10 {m['ndcg_at_10']:.4f}, baseline {m['baseline_ndcg_at_10']:.4f}, "
-        f"oracle {m['oracle_ndcg_at_10']:.4f}"
+        f"oracle {m['oracle_ndcg_at_10']:.4f}; against the truth's grades: "
+        f"ranker {m['truth_ndcg_at_10']:.4f}, baseline {m['baseline_truth_ndcg_at_10']:.4f}"
     )
     assert m["ndcg_at_10"] >= 1.10 * m["baseline_ndcg_at_10"]
     assert m["ndcg_at_10"] >= 0.80 * m["oracle_ndcg_at_10"]
@@ -140,3 +141,30 @@ def test_monitor_shows_psi_and_the_realised_ndcg_of_earlier_scores(
         assert row["realised_score_date"] == row["monitor_date"] - timedelta(days=14)
         assert 0.1 < row["realised_value"] <= 1 and row["realised_rows"] > 3000
     assert rows[-1]["realised_metric"] == "ndcg_at_10"
+
+
+def test_cli_trains_with_a_source_filter_and_lists_the_models(
+    world: Settings, first_run: TrainOutcome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ops.cli import build_parser
+
+    us = "ATVPDKIKX0DER"
+    args = build_parser().parse_args(["train", "ranker", "--as-of", str(LAST), "--source", us])
+    args.func(world, args)
+    assert "'model': 'mercator_asin_breakout'" in capsys.readouterr().out
+    client = mlflow_client(world)
+    latest = client.search_runs(
+        [client.get_experiment_by_name("mercator-asin-breakout").experiment_id],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )[0]
+    assert latest.data.params["source"] == us and latest.data.params["as_of"] == str(LAST)
+    assert int(latest.data.params["n_test"]) < first_run.n_rows["test"]  # one marketplace of two
+
+    for argv in (["models"], ["models", "compare", "ranker", "--last", "3"]):
+        args = build_parser().parse_args(argv)
+        args.func(world, args)
+        out = capsys.readouterr().out
+        assert "ranker" in out or "ndcg_at_10" in out, argv
+        assert "ndcg_at_10" in out
+    assert len([line for line in out.splitlines()[1:] if line.strip()]) == 3  # three runs compared

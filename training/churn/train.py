@@ -35,7 +35,7 @@ from training.churn.features import (
 )
 from training.churn.model_card import render_model_card
 from training.factory.mlflow_log import pip_requirements, score_champion, score_reference
-from training.factory.training import promotion_decision
+from training.factory.training import TrainOutcome, promotion_decision
 from training.metrics import binary_metrics
 from training.mlflow_setup import ensure_experiment, mlflow_client
 from training.plots import evaluation_figure
@@ -92,16 +92,9 @@ class SnapshotPlan:
 
 
 @dataclass(frozen=True)
-class TrainResult:
-    """What a training run produced: the registered version, its aliases and the holdout metrics."""
+class TrainResult(TrainOutcome):
+    """The factory's outcome plus churn's holdout details (metrics of the baseline and the champion)."""
 
-    run_id: str
-    model_name: str
-    version: str
-    aliases: tuple[str, ...]
-    promoted: bool
-    reason: str
-    metrics: dict[str, float]
     baseline_metrics: dict[str, float]
     champion_metrics: dict[str, float] | None
     plan: SnapshotPlan
@@ -269,6 +262,7 @@ def train_churn(settings: Settings, as_of: date, config: ChurnTrainConfig | None
         promoted=decision.promote,
         reason=decision.reason,
         metrics=metrics,
+        n_rows={"train": len(train), "holdout": len(holdout)},
         baseline_metrics=baseline_metrics,
         champion_metrics=champion_metrics,
         plan=plan,

@@ -26,7 +26,7 @@ class TrainOutcome:
 
     def summary(self) -> dict[str, object]:
         return {"model": self.model_name, "version": self.version, "aliases": list(self.aliases),
-                "reason": self.reason, "metrics": self.metrics}  # fmt: skip
+                "promoted": self.promoted, "reason": self.reason, "metrics": self.metrics}  # fmt: skip
 
 
 def promotion_decision(
