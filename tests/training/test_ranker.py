@@ -143,28 +143,29 @@ def test_monitor_shows_psi_and_the_realised_ndcg_of_earlier_scores(
     assert rows[-1]["realised_metric"] == "ndcg_at_10"
 
 
-def test_cli_trains_with_a_source_filter_and_lists_the_models(
-    world: Settings, first_run: TrainOutcome, capsys: pytest.CaptureFixture[str]
+def test_source_filter_reads_only_the_given_marketplaces(world: Settings) -> None:
+    us = "ATVPDKIKX0DER"
+    with connect(world) as conn:
+        both = load_history(conn, LAST - timedelta(days=2), LAST)
+        only_us = load_history(conn, LAST - timedelta(days=2), LAST, (us,))
+    assert set(both["marketplace_id"]) == {us, "A1F83G8C2ARO7P"}
+    assert set(only_us["marketplace_id"]) == {us} and len(only_us) == (both["marketplace_id"] == us).sum()
+
+
+def test_cli_lists_champion_challenger_and_compares_runs(
+    world: Settings, first_run: TrainOutcome, weaker_run: TrainOutcome, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from ops.cli import build_parser
 
-    us = "ATVPDKIKX0DER"
-    args = build_parser().parse_args(["train", "ranker", "--as-of", str(LAST), "--source", us])
-    args.func(world, args)
-    assert "'model': 'mercator_asin_breakout'" in capsys.readouterr().out
-    client = mlflow_client(world)
-    latest = client.search_runs(
-        [client.get_experiment_by_name("mercator-asin-breakout").experiment_id],
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )[0]
-    assert latest.data.params["source"] == us and latest.data.params["as_of"] == str(LAST)
-    assert int(latest.data.params["n_test"]) < first_run.n_rows["test"]  # one marketplace of two
-
-    for argv in (["models"], ["models", "compare", "ranker", "--last", "3"]):
-        args = build_parser().parse_args(argv)
-        args.func(world, args)
-        out = capsys.readouterr().out
-        assert "ranker" in out or "ndcg_at_10" in out, argv
-        assert "ndcg_at_10" in out
-    assert len([line for line in out.splitlines()[1:] if line.strip()]) == 3  # three runs compared
+    train = build_parser().parse_args(["train", "ranker", "--as-of", str(LAST), "--source", "A,B"])
+    assert (train.model, train.as_of, train.source) == ("ranker", LAST, "A,B")
+    board = build_parser().parse_args(["models"])
+    board.func(world, board)
+    out = capsys.readouterr().out
+    assert "champion" in out and "challenger" in out and "ndcg_at_10" in out
+    compare = build_parser().parse_args(["models", "compare", "ranker", "--last", "2"])
+    compare.func(world, compare)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert "ndcg_at_10" in lines[0] and len(lines) == 3  # header + the two latest runs
+    run = mlflow_client(world).get_run(first_run.run_id)
+    assert run.data.params["source"] == "all marketplaces" and run.data.params["as_of"] == str(LAST)
