@@ -4,6 +4,9 @@
 Ingests one business day of orders from the marketplace API, builds DWD with Spark, gates it with
 Great Expectations, loads it into Postgres, runs dbt (DWS + ADS with tests), retrains the churn model
 (promoted to `champion` only if it beats the baseline and the current champion) and scores customers.
+It also scores the day's ASINs with the breakout ranker's `@champion` (trained weekly by the
+`mercator_training` DAG; skipped until one exists) into `ads.ads_asin_breakout_scores` and writes the
+ranker's row of `ads.ads_model_monitor` (score PSI, realised NDCG@10 of the scores issued 14 days earlier).
 Beside that chain, one task per other source of `connectors.registry` (`ingest_catalog`,
 `ingest_reviews`, …) lands the day into ODS, and `ingest_source` joins their counts. Every source task
 runs in its API's own one-slot pool (`api_<source>`, created by `mercator up`), so concurrent runs and
@@ -121,6 +124,25 @@ def mercator_daily():
         return score_churn(_settings(), _ds(data_interval_start))
 
     @task
+    def score_ranker(transformed: dict, data_interval_start=None) -> dict:
+        """Tomorrow's breakout ASINs from the ranker's @champion (trained by the mercator_training DAG)."""
+        from airflow.exceptions import AirflowSkipException
+
+        from ops.pipeline import score_model
+        from training.registry import NoChampionError
+
+        try:
+            return score_model(_settings(), "ranker", _ds(data_interval_start))
+        except NoChampionError as error:  # no ranker trained yet: skip, say why
+            raise AirflowSkipException(str(error)) from error
+
+    @task
+    def monitor_ranker(scored: dict, data_interval_start=None) -> dict:
+        from ops.pipeline import monitor_model
+
+        return monitor_model(_settings(), "ranker", _ds(data_interval_start))
+
+    @task
     def ingest_one_source(source: str, data_interval_start=None) -> dict:
         from ops.pipeline import ingest_source
 
@@ -195,6 +217,9 @@ def mercator_daily():
     trained = train_churn(transformed)
     validate_ads(transformed) >> trained
     score_churn(trained)
+    ranked = score_ranker(transformed)
+    validate_ads(transformed) >> ranked
+    monitor_ranker(ranked)
     sources_landed = ingest_source(
         [
             ingest_one_source.override(task_id=f"ingest_{source}", pool=api_pool(source))(source)

@@ -116,6 +116,30 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     print(f"demo finished in {time.monotonic() - started:.0f}s")
 
 
+def cmd_train(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.pipeline import train_model
+
+    source = tuple(args.source.split(",")) if args.source else None
+    as_of = args.as_of or date.today() - timedelta(days=1)
+    print(train_model(settings, args.model, as_of, source))
+
+
+def cmd_models(settings: Settings, args: argparse.Namespace) -> None:
+    from training.mlflow_setup import mlflow_client
+    from training.model_board import aliases_board, compare_runs
+
+    client = mlflow_client(settings)
+    if args.action == "compare":
+        if not args.model:
+            raise SystemExit("mercator models compare <model> --last N")
+        table = compare_runs(client, args.model, args.last)
+    else:
+        table = aliases_board(client)
+    print(
+        table.to_string(index=False) if len(table) else "no models trained yet: run `mercator train <model>`"
+    )
+
+
 def cmd_docs(settings: Settings, args: argparse.Namespace) -> None:
     from ops.dbt_runner import run_dbt
 
@@ -162,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("summary", help="rows per layer, mart rows, champion model").set_defaults(func=cmd_summary)
     sub.add_parser("docs", help="generate dbt docs").set_defaults(func=cmd_docs)
+    train = sub.add_parser(
+        "train", help="train a model (churn, ranker); promotion decides champion/challenger"
+    )
+    train.add_argument("model", choices=["churn", "ranker"])
+    train.add_argument("--as-of", type=_date, help="last day of data the run may see (default: yesterday)")
+    train.add_argument("--source", help="comma-separated marketplace ids to train on (default: all)")
+    train.set_defaults(func=cmd_train)
+    models = sub.add_parser("models", help="champion and challenger per model; `compare <model>` lists runs")
+    models.add_argument("action", nargs="?", choices=["compare"])
+    models.add_argument("model", nargs="?", choices=["churn", "ranker"])
+    models.add_argument("--last", type=int, default=10, help="runs to compare (default 10)")
+    models.set_defaults(func=cmd_models)
     return parser
 
 

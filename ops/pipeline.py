@@ -273,6 +273,35 @@ def score_churn(settings: Settings, as_of: date) -> dict[str, Any]:
     return {"score_date": as_of.isoformat(), "rows": rows}
 
 
+def train_model(
+    settings: Settings, model: str, as_of: date, source: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Train one factory model (``churn``, ``ranker``) through ``as_of``; promotion decides its alias."""
+    from training.models import model_entry
+
+    summary = model_entry(model).train(settings, as_of, source).summary()
+    log.info("%s trained as of %s: %s", model, as_of, summary)
+    return summary
+
+
+def score_model(settings: Settings, model: str, as_of: date) -> dict[str, Any]:
+    """Score day ``as_of`` with the model's ``@champion``."""
+    from training.models import model_entry
+
+    rows = model_entry(model).score(settings, as_of)
+    log.info("%s scores for %s: %s rows", model, as_of, rows)
+    return {"model": model, "score_date": as_of.isoformat(), "rows": rows}
+
+
+def monitor_model(settings: Settings, model: str, day: date) -> dict[str, Any]:
+    """The model's row of ads.ads_model_monitor for ``day`` (score PSI, realised metric once mature)."""
+    from training.monitor import MONITORS
+
+    if model not in MONITORS:
+        raise ValueError(f"no monitor for model {model!r}; monitored: {sorted(MONITORS)}")
+    return MONITORS[model](settings, day)
+
+
 def run_chain(settings: Settings, start: date, end: date, sources: Sequence[str]) -> dict[str, Any]:
     """Landed ODS → every gate → DWD → Postgres → dbt for the interval: what every caller runs."""
     ods_gate = validate_ods(settings, start, end, sources)  # before Spark reads a single record

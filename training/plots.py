@@ -42,3 +42,34 @@ def evaluation_figure(y: np.ndarray, scores: dict[str, np.ndarray], importance: 
         axes[2].barh(top.index, top.to_numpy())
         axes[2].set(title="Feature importance (gain)")
     return fig
+
+
+def ranking_figure(
+    labels: np.ndarray,
+    scores: dict[str, np.ndarray],
+    group_sizes: np.ndarray,
+    importance: pd.Series,
+    relevant_from: int = 1,
+) -> Figure:
+    """Lift curve (breakouts captured in each group's top share), NDCG@k and feature importance."""
+    from training.ranking_metrics import lift_curve, mean_ndcg
+
+    fig = Figure(figsize=(15, 4.2), layout="constrained")
+    lift, ndcg, imp = fig.subplots(1, 3)
+    shares = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
+    relevant = np.asarray(labels) >= relevant_from
+    for name, score in scores.items():
+        curve = lift_curve(relevant, score, group_sizes, shares)
+        lift.plot(curve.index, curve.to_numpy(), marker="o", label=name)
+    lift.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
+    lift.set(title="Breakouts captured in the top share", xlabel="top share of each group", ylabel="captured")
+    lift.legend()
+    ks = list(range(1, 21))
+    for name, score in scores.items():
+        ndcg.plot(ks, [mean_ndcg(labels, score, group_sizes, k) for k in ks], marker=".", label=name)
+    ndcg.set(title="NDCG@k (LightGBM definition)", xlabel="k", ylabel="NDCG")
+    ndcg.legend()
+    top = importance.sort_values().tail(15)
+    imp.barh(top.index, top.to_numpy())
+    imp.set(title="Feature importance (gain)")
+    return fig

@@ -57,21 +57,26 @@ def require_champion(client: MlflowClient, model_name: str) -> ModelVersion:
 
 
 def decide_promotion(
-    metric: str, candidate: float, baseline: float, champion: float | None
+    metric: str, candidate: float, baseline: float, champion: float | None, margin: float = 0.0
 ) -> PromotionDecision:
-    """Champion only if strictly better than the baseline and the current champion on one holdout."""
-    if not candidate > baseline:
-        return PromotionDecision(False, f"{metric} {candidate:.4f} does not beat baseline {baseline:.4f}")
+    """Champion only if better than the baseline and the current champion on one holdout by ``margin``."""
+    need = f" + margin {margin:.4f}" if margin else ""
+    if not candidate > baseline + margin:
+        return PromotionDecision(
+            False, f"{metric} {candidate:.4f} does not beat baseline {baseline:.4f}{need}"
+        )
     if champion is None:
         return PromotionDecision(
-            True, f"{metric} {candidate:.4f} beats baseline {baseline:.4f}; no champion yet"
+            True, f"{metric} {candidate:.4f} beats baseline {baseline:.4f}{need}; no champion yet"
         )
-    if not candidate > champion:
+    if not candidate > champion + margin:
         return PromotionDecision(
-            False, f"{metric} {candidate:.4f} beats baseline {baseline:.4f} but not champion {champion:.4f}"
+            False,
+            f"{metric} {candidate:.4f} beats baseline {baseline:.4f}{need} "
+            f"but not champion {champion:.4f}{need}",
         )
     return PromotionDecision(
-        True, f"{metric} {candidate:.4f} beats baseline {baseline:.4f} and champion {champion:.4f}"
+        True, f"{metric} {candidate:.4f} beats baseline {baseline:.4f} and champion {champion:.4f}{need}"
     )
 
 

@@ -13,6 +13,7 @@ from training.churn.features import FEATURE_COLUMNS
 from training.churn.score import score_churn
 from training.churn.train import DEFAULT_LGB_PARAMS, ChurnTrainConfig, TrainResult, train_churn
 from training.mlflow_setup import mlflow_client
+from training.monitor import monitor_churn
 from training.registry import NoChampionError
 
 
@@ -94,6 +95,20 @@ def test_scoring_writes_the_day_idempotently(training_settings, churn_history, f
     assert deciles == 10 and versions == ["1"]
     assert top_low >= next_high  # decile 10 holds the highest churn probabilities
     assert analyst_can_read
+
+
+def test_monitor_shows_psi_and_the_realised_auc_of_earlier_scores(
+    training_settings, churn_history, first_run
+):
+    horizon = training_settings.churn_horizon_days
+    issued = churn_history.as_of - timedelta(days=horizon)
+    score_churn(training_settings, issued)
+    score_churn(training_settings, churn_history.as_of)
+    early, row = (monitor_churn(training_settings, day) for day in (issued, churn_history.as_of))
+    assert early["realised_value"] is None and early["realised_score_date"] is None  # nothing issued yet
+    assert row["realised_metric"] == "roc_auc" and row["realised_score_date"] == issued
+    assert 0.7 < row["realised_value"] <= 1.0 and row["realised_rows"] > 1000
+    assert 0.0 <= row["score_psi"] < 0.5 and row["model_version"] == first_run.version
 
 
 def test_scoring_without_champion_is_a_clear_error(training_settings, churn_history, first_run):

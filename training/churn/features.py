@@ -17,6 +17,7 @@ import psycopg
 
 from ops.settings import Settings
 from storage.warehouse import connect
+from training.factory.splits import InsufficientHistoryError
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +131,6 @@ left join (
     where purchased_at >= %(snapshot)s and purchased_at < %(window_end)s and order_status <> %(cancelled)s
 ) future using (customer_key)
 """
-
-
-class InsufficientHistoryError(ValueError):
-    """Raised when ``dwd.order_item`` does not cover the history a snapshot or training run needs."""
 
 
 @dataclass(frozen=True)

@@ -5,21 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from training.factory.model_card import metrics_table
+
 _METRIC_NOTES = {
     "roc_auc": "ROC-AUC (ranking of churners above non-churners)",
     "pr_auc": "PR-AUC (average precision for churners)",
     "ece": "ECE, 10 equal-width bins (lower is better)",
     "lift_top_decile": "churn rate in the top 10% of scores / overall churn rate",
 }
-
-
-def _metrics_table(columns: Mapping[str, Mapping[str, float] | None]) -> str:
-    shown = {name: values for name, values in columns.items() if values}
-    lines = ["| metric | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|"]
-    for key, note in _METRIC_NOTES.items():
-        cells = " | ".join(f"{values[key]:.4f}" for values in shown.values())
-        lines.append(f"| {note} | {cells} |")
-    return "\n".join(lines)
 
 
 def render_model_card(
@@ -56,7 +49,7 @@ def render_model_card(
   training label window.
 
 ## Evaluation on the holdout
-{_metrics_table(metrics)}
+{metrics_table(_METRIC_NOTES, metrics)}
 
 Baseline: recency rule (logistic fit of churn on log1p(recency_days) over the training rows, so its
 ranking is exactly "longest since last purchase first" and its probabilities are comparable).

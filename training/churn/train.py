@@ -7,7 +7,6 @@ holdout snapshot, and the holdout is the latest snapshot whose label window is f
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import time as clock
 from collections.abc import Mapping
@@ -20,7 +19,6 @@ import mlflow
 import mlflow.lightgbm
 import numpy as np
 import pandas as pd
-from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from sklearn.linear_model import LogisticRegression
 
@@ -36,10 +34,12 @@ from training.churn.features import (
     require_history,
 )
 from training.churn.model_card import render_model_card
+from training.factory.mlflow_log import pip_requirements, score_champion, score_reference
+from training.factory.training import TrainOutcome, promotion_decision
 from training.metrics import binary_metrics
 from training.mlflow_setup import ensure_experiment, mlflow_client
 from training.plots import evaluation_figure
-from training.registry import CHAMPION, PromotionDecision, apply_decision, decide_promotion, version_by_alias
+from training.registry import apply_decision
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class ChurnTrainConfig:
     seed: int = 20240601
     lgb_params: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_LGB_PARAMS))
     promotion_metric: str = "roc_auc"
+    promotion_margin: float = 0.0
     max_data_lag_days: int = 3
     model_name: str = MODEL_NAME
     experiment_name: str = EXPERIMENT_NAME
@@ -91,16 +92,9 @@ class SnapshotPlan:
 
 
 @dataclass(frozen=True)
-class TrainResult:
-    """What a training run produced: the registered version, its aliases and the holdout metrics."""
+class TrainResult(TrainOutcome):
+    """The factory's outcome plus churn's holdout details (metrics of the baseline and the champion)."""
 
-    run_id: str
-    model_name: str
-    version: str
-    aliases: tuple[str, ...]
-    promoted: bool
-    reason: str
-    metrics: dict[str, float]
     baseline_metrics: dict[str, float]
     champion_metrics: dict[str, float] | None
     plan: SnapshotPlan
@@ -145,36 +139,6 @@ def baseline_scores(model: LogisticRegression, frame: pd.DataFrame) -> np.ndarra
     return model.predict_proba(np.log1p(frame[["recency_days"]].to_numpy()))[:, 1]
 
 
-@dataclass(frozen=True)
-class ChampionOnHoldout:
-    """The current champion scored on this run's holdout (``scores`` None when it cannot be)."""
-
-    version: str | None
-    scores: np.ndarray | None
-    note: str
-
-
-def score_champion(client: MlflowClient, model_name: str, holdout: pd.DataFrame) -> ChampionOnHoldout:
-    """Score the current champion on the same holdout rows the candidate is judged on."""
-    champion = version_by_alias(client, model_name, CHAMPION)
-    if champion is None:
-        return ChampionOnHoldout(None, None, "no champion yet")
-    version = str(champion.version)
-    booster = mlflow.lightgbm.load_model(f"models:/{model_name}/{version}")
-    missing = sorted(set(booster.feature_name()) - set(holdout.columns))
-    if missing:
-        note = f"champion v{version} needs features {missing} that {FEATURE_SET_VERSION} lacks"
-        return ChampionOnHoldout(version, None, note)
-    return ChampionOnHoldout(
-        version, booster.predict(holdout[booster.feature_name()]), f"champion v{version}"
-    )
-
-
-def _pip_requirements() -> list[str]:
-    """Pinned runtime requirements: passing them skips MLflow's slow environment inference."""
-    return [f"{pkg}=={importlib.metadata.version(pkg)}" for pkg in ("lightgbm", "numpy", "pandas")]
-
-
 def train_churn(settings: Settings, as_of: date, config: ChurnTrainConfig | None = None) -> TrainResult:
     """Build point-in-time training data through ``as_of``, fit, evaluate, register and promote."""
     config = config or ChurnTrainConfig()
@@ -205,16 +169,14 @@ def train_churn(settings: Settings, as_of: date, config: ChurnTrainConfig | None
     experiment_id = ensure_experiment(client, settings, config.experiment_name)
     champion = score_champion(client, config.model_name, holdout)
     champion_metrics = None if champion.scores is None else binary_metrics(y_hold, champion.scores)
-    metric = config.promotion_metric
-    if champion.version is not None and champion_metrics is None:
-        decision = PromotionDecision(False, f"{champion.note}; compare and promote manually")
-    else:
-        decision = decide_promotion(
-            metric,
-            metrics[metric],
-            baseline_metrics[metric],
-            champion_metrics[metric] if champion_metrics else None,
-        )
+    decision = promotion_decision(
+        config.promotion_metric,
+        metrics,
+        baseline_metrics,
+        champion,
+        champion_metrics,
+        config.promotion_margin,
+    )
 
     importance = pd.Series(booster.feature_importance("gain"), index=booster.feature_name())
     run_params = {
@@ -245,6 +207,7 @@ def train_churn(settings: Settings, as_of: date, config: ChurnTrainConfig | None
             }
         )
         mlflow.log_dict(importance.sort_values(ascending=False).to_dict(), "feature_importance.json")
+        mlflow.log_dict(score_reference(booster.predict(train[features])), "score_reference.json")
         scores = {"model": model_scores, "baseline (recency)": baseline_scores(baseline, holdout)}
         if champion.scores is not None:
             scores[champion.note] = champion.scores
@@ -254,7 +217,7 @@ def train_churn(settings: Settings, as_of: date, config: ChurnTrainConfig | None
             name="model",
             # inputs from every training row, so a feature that can be null is marked optional
             signature=infer_signature(train[features], booster.predict(train[features].head(100))),
-            pip_requirements=_pip_requirements(),
+            pip_requirements=pip_requirements(),
             registered_model_name=config.model_name,
             metadata={"feature_set_version": FEATURE_SET_VERSION, "horizon_days": horizon},
         )
@@ -299,6 +262,7 @@ def train_churn(settings: Settings, as_of: date, config: ChurnTrainConfig | None
         promoted=decision.promote,
         reason=decision.reason,
         metrics=metrics,
+        n_rows={"train": len(train), "holdout": len(holdout)},
         baseline_metrics=baseline_metrics,
         champion_metrics=champion_metrics,
         plan=plan,
