@@ -10,7 +10,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         indexes=[{'columns': ['asin', 'marketplace_id', 'ds'], 'unique': true}, {'columns': ['ds']}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
+        pre_hook="{{ delete_window() }}",
     )
 }}
 {%- set n = var('breakout_signal_days') | int -%}
@@ -22,9 +22,7 @@ with
 asin_days as (
 
     select * from {{ ref('dws_asin_daily') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate_with_history('ds', 2 * n) }}
-    {% endif %}
+    where {{ in_window('ds', days_before=2 * n) }}
 
 ),
 
@@ -70,9 +68,7 @@ signals as (
     where
         today.has_snapshot
         and today.category is not null
-        {% if is_incremental() %}
-        and {{ ds_window_predicate('today.ds') }}
-        {% endif %}
+        and {{ in_window('today.ds') }}
 
 ),
 

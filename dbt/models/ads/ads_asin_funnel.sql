@@ -11,7 +11,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         indexes=[{'columns': ['asin', 'marketplace_id', 'ds'], 'unique': true}, {'columns': ['ds']}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
+        pre_hook="{{ delete_window() }}",
     )
 }}
 
@@ -22,9 +22,7 @@ asin_days as (
     select * from {{ ref('dws_asin_daily') }}
     where
         (has_snapshot or orders > 0)
-        {% if is_incremental() %}
-        and {{ ds_window_predicate_with_history('ds', 6) }}
-        {% endif %}
+        and {{ in_window('ds', days_before=6) }}
 
 ),
 
@@ -70,9 +68,7 @@ final as (
 
     from rolling
 
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 )
 

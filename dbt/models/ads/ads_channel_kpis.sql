@@ -6,7 +6,6 @@
     So a daily run costs the same whatever the length of history.
 #}
 {%- set lookback = var('lane_lookback_days') | int -%}
-{%- set ds_start = ds_window_bound('ds_start') -%}
 {{
     config(
         materialized='incremental',
@@ -14,7 +13,8 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         indexes=[{'columns': ['sales_channel', 'marketplace', 'ds'], 'unique': true}, {'columns': ['ds']}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate_with_history('ds', var('lane_lookback_days') | int) }}{% endif %}",
+        meta={'rebuild_days_before': lookback},
+        pre_hook="{{ delete_window() }}",
     )
 }}
 
@@ -23,9 +23,7 @@ with
 order_items as (
 
     select * from {{ ref('stg_orders__order_items') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate_with_history('ds', lookback) }}
-    {% endif %}
+    where {{ in_window('ds', days_before=lookback) }}
 
 ),
 
@@ -35,10 +33,8 @@ shipments as (
     where
         order_id is not null
         and is_delivered
-        {% if is_incremental() %}
         -- labelled on or after the purchase day
-        and {{ ds_window_predicate_with_history('ds', lookback) }}
-        {% endif %}
+        and {{ in_window('ds', days_before=lookback) }}
 
 ),
 
@@ -51,9 +47,7 @@ item_refunds as (
         sum(refunded_amount) as refunded_amount
 
     from {{ ref('stg_finances__refunds') }}
-    {% if is_incremental() and ds_start is not none %}
-    where ds >= date '{{ ds_start }}' - {{ lookback }}
-    {% endif %}
+    where {{ in_window('ds', days_before=lookback, open_ended=true) }}
 
     group by order_item_id
 
@@ -62,9 +56,7 @@ item_refunds as (
 campaign_days as (
 
     select * from {{ ref('dws_ad_campaign_daily') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate_with_history('ds', lookback) }}
-    {% endif %}
+    where {{ in_window('ds', days_before=lookback) }}
 
 ),
 

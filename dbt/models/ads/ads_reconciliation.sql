@@ -7,44 +7,12 @@
     Incremental by ds: a daily run re-checks its window widened back to the oldest day its Spark
     runs rebuilt (macro reconciliation_scope), so its cost does not grow with history; a build without a
     window (or --full-refresh) re-checks every day. The run log is small and always read whole.
+
+    What is compared comes from configuration (dbt_project.yml): var reconciled_entities (the entities,
+    their sources and staging views) and var reconciliation_mart_checks (rule 3: the DWS mart summing
+    each entity and the count / amount / units expressions on both sides); macros/reconciliation.sql
+    turns them into the union of per-entity selects the CTEs below read.
 #}
-{% set api_source = var('reconciliation_api_source', 'orders') %}
-{% set entities = var('reconciled_entities') %}
-{% set in_scope = reconciliation_scope('ds') if is_incremental() else 'true' %}
-{% set staging_of = {} %}
-{% for e in entities %}{% do staging_of.update({e.entity: e.staging}) %}{% endfor %}
-{#
-    Rule 3, per entity a DWS model sums: a count (orders, snapshots, reviews, refunds, campaign-hours,
-    shop-days, shipments) and an amount (GMV of live items, refunded amount, ad spend; 0 where there is
-    none) and, for order items, live units, per day and marketplace group, from the DWD rows (dwd_*) and
-    from the mart (mart_*); only count and amount are reported, summed over groups. Every
-    order source of a day is compared at once: the order mart has no source column.
-#}
-{% set mart_checks = [
-    {'entity': 'order_item', 'mart': 'dws_marketplace_daily', 'group': "marketplace || ' ' || currency",
-     'dwd_count': 'count(distinct order_id)',
-     'dwd_amount': 'coalesce(sum(item_amount) filter (where not is_cancelled), 0)',
-     'mart_count': 'sum(orders + cancelled_orders)', 'mart_amount': 'sum(gmv)',
-     'dwd_units': 'coalesce(sum(quantity) filter (where not is_cancelled), 0)', 'mart_units': 'sum(units)'},
-    {'entity': 'asin_daily_snapshot', 'mart': 'dws_asin_daily', 'group': 'marketplace_id',
-     'dwd_count': 'count(*)', 'dwd_amount': '0',
-     'mart_count': 'count(*) filter (where has_snapshot)', 'mart_amount': '0'},
-    {'entity': 'review', 'mart': 'dws_asin_daily', 'group': 'marketplace_id',
-     'dwd_count': 'count(*)', 'dwd_amount': '0',
-     'mart_count': 'sum(reviews)', 'mart_amount': '0'},
-    {'entity': 'refund', 'mart': 'dws_asin_daily', 'group': 'marketplace_id',
-     'dwd_count': 'count(*)', 'dwd_amount': 'sum(refunded_amount)',
-     'mart_count': 'sum(refunds)', 'mart_amount': 'sum(refunded_amount)'},
-    {'entity': 'ad_campaign_hourly', 'mart': 'dws_ad_campaign_daily', 'group': 'marketplace_id',
-     'dwd_count': 'count(*)', 'dwd_amount': 'sum(spend)',
-     'mart_count': 'sum(hours_reported)', 'mart_amount': 'sum(spend)'},
-    {'entity': 'shop_health_daily', 'mart': 'dws_shop_daily', 'group': 'marketplace_id',
-     'dwd_count': 'count(*)', 'dwd_amount': '0',
-     'mart_count': 'count(*) filter (where has_health_snapshot)', 'mart_amount': '0'},
-    {'entity': 'shipment', 'mart': 'dws_lane_daily', 'group': 'marketplace_id',
-     'dwd_count': 'count(*)', 'dwd_amount': '0',
-     'mart_count': 'sum(shipments)', 'mart_amount': '0'},
-] %}
 {{
     config(
         materialized='incremental',
@@ -52,7 +20,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         indexes=[{'columns': ['source_name', 'entity', 'ds'], 'unique': true}, {'columns': ['ds']}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ reconciliation_scope('ds') }}{% endif %}",
+        pre_hook="{{ delete_window(reconciliation_scope('ds')) }}",
     )
 }}
 
@@ -67,13 +35,7 @@ run_log as (
 entity_map as (
 
     -- which DWD entity each ODS entity becomes (var reconciled_entities); a null source = any order source
-    select * from (
-        values
-        {% for e in entities %}
-            ('{{ e.entity }}', {{ "'" ~ e.source ~ "'" if e.source else 'null' }}, '{{ e.ods_entity }}')
-            {{- ',' if not loop.last }}
-        {% endfor %}
-    ) as mapped (entity, source_name, ods_entity)
+    select * from {{ reconciled_entity_map() }}
 
 ),
 
@@ -184,74 +146,30 @@ dwd_partitions as (
 
 postgres_days as (
 
-    -- rows per day of each DWD table in Postgres
-    {% for e in entities %}
-    select
-        {% if e.source %}
-        '{{ e.source }}'
-        {% else %}
-        -- non-API order sources prefix their ids with `<source>:` (spark_jobs/channels.py)
-        case when order_id like '%:%' then split_part(order_id, ':', 1) else '{{ api_source }}' end
-        {% endif %} as source_name,
-        '{{ e.entity }}' as entity,
-        ds,
-        count(*) as postgres_rows
-    from {{ ref(e.staging) }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-    {{ 'union all' if not loop.last }}
-    {% endfor %}
+    -- rows per source, entity and day of each DWD table in Postgres
+    {{ reconciled_postgres_rows() }}
 
 ),
 
 postgres_groups as (
 
-    -- per entity, day and marketplace: what its mart should hold, summed from the DWD rows
-    {% for check in mart_checks %}
-    select
-        '{{ check.entity }}' as entity,
-        ds,
-        {{ check.group }} as mart_group,
-        {{ check.dwd_count }} as n,
-        {{ check.dwd_amount }} as amount,
-        {{ check.get('dwd_units', '0') }} as units
-    from {{ ref(staging_of[check.entity]) }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-    {{ 'union all' if not loop.last }}
-    {% endfor %}
+    -- per entity, day and marketplace group: what its mart should hold, summed from the DWD rows
+    {{ reconciled_mart_groups('dwd') }}
 
 ),
 
 mart_groups as (
 
     -- the same from each entity's mart; a group whose mart rows hold none of the entity is left out
-    {% for check in mart_checks %}
-    select
-        '{{ check.entity }}' as entity,
-        ds,
-        {{ check.group }} as mart_group,
-        {{ check.mart_count }} as n,
-        {{ check.mart_amount }} as amount,
-        {{ check.get('mart_units', '0') }} as units
-    from {{ ref(check.mart) }}
-    where {{ in_scope }}
-    group by 1, 2, 3
-    having {{ check.mart_count }} > 0
-    {{ 'union all' if not loop.last }}
-    {% endfor %}
+    {{ reconciled_mart_groups('mart') }}
 
 ),
 
 mart_models as (
 
-    -- the DWS model each entity's rows are summed into; entities without one skip rule 3
-    select * from (
-        values
-        {% for check in mart_checks %}
-            ('{{ check.entity }}', '{{ check.mart }}'){{ ',' if not loop.last }}
-        {% endfor %}
-    ) as marts (entity, mart_model)
+    -- the DWS model each entity's rows are summed into (var reconciliation_mart_checks); entities
+    -- without one skip rule 3
+    select * from {{ reconciled_mart_models() }}
 
 ),
 
@@ -294,7 +212,10 @@ source_days as (
     select source_name, entity, ds from postgres_days
     union
     -- a mart day without DWD rows: reported under the entity's source (order marts: the API source)
-    select coalesce(entity_map.source_name, '{{ api_source }}'), mart_comparison.entity, mart_comparison.ds
+    select
+        coalesce(entity_map.source_name, '{{ var("reconciliation_api_source") }}'),
+        mart_comparison.entity,
+        mart_comparison.ds
     from mart_comparison
     inner join entity_map on entity_map.entity = mart_comparison.entity
     where mart_comparison.postgres_count = 0
@@ -421,7 +342,7 @@ final as (
         status_reason = 'ok' as is_ok
 
     from checked
-    where {{ in_scope }}
+    where {{ reconciliation_scope('ds') }}
 
 )
 

@@ -6,7 +6,6 @@
     config(
         unique_key=['campaign_id', 'ds'],
         indexes=[{'columns': ['campaign_id', 'ds'], 'unique': true}, {'columns': ['ds']}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
     )
 }}
 
@@ -15,9 +14,7 @@ with
 hours as (
 
     select * from {{ ref('stg_ads__ad_campaign_hours') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 

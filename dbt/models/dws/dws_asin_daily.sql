@@ -11,7 +11,6 @@
             {'columns': ['asin', 'marketplace_id', 'ds'], 'unique': true},
             {'columns': ['ds']},
         ],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
     )
 }}
 
@@ -20,36 +19,28 @@ with
 order_items as (
 
     select * from {{ ref('stg_orders__order_items') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 
 snapshots as (
 
     select * from {{ ref('stg_asin_metrics__asin_daily_snapshots') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 
 reviews as (
 
     select * from {{ ref('stg_reviews__reviews') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 
 refunds as (
 
     select * from {{ ref('stg_finances__refunds') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 
@@ -59,9 +50,7 @@ ad_hours as (
     select * from {{ ref('stg_ads__ad_campaign_hours') }}
     where
         asin is not null
-        {% if is_incremental() %}
-        and {{ ds_window_predicate('ds') }}
-        {% endif %}
+        and {{ in_window('ds') }}
 
 ),
 

@@ -12,7 +12,6 @@
             {'columns': ['customer_key', 'marketplace', 'ds'], 'unique': true},
             {'columns': ['ds']},
         ],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
     )
 }}
 
@@ -21,9 +20,7 @@ with
 order_items as (
 
     select * from {{ ref('stg_orders__order_items') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 

@@ -10,7 +10,7 @@
     config(
         unique_key=['ds', 'marketplace_id', 'lane', 'origin_port', 'destination_port', 'carrier'],
         indexes=[{'columns': ['ds']}, {'columns': ['lane', 'carrier', 'ds']}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate_with_history('ds', var('lane_lookback_days') | int) }}{% endif %}",
+        meta={'rebuild_days_before': lookback},
     )
 }}
 
@@ -19,9 +19,7 @@ with
 shipments as (
 
     select * from {{ ref('stg_logistics__shipments') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate_with_history('ds', lookback) }}
-    {% endif %}
+    where {{ in_window('ds', days_before=lookback) }}
 
 ),
 

@@ -9,7 +9,6 @@
     config(
         unique_key=['marketplace', 'ds'],
         indexes=[{'columns': ['marketplace', 'ds'], 'unique': true}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
     )
 }}
 
@@ -18,9 +17,7 @@ with
 order_items as (
 
     select * from {{ ref('stg_orders__order_items') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 

@@ -8,7 +8,6 @@
     config(
         unique_key=['shop_id', 'ds'],
         indexes=[{'columns': ['shop_id', 'ds'], 'unique': true}, {'columns': ['ds']}],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ ds_window_predicate('ds') }}{% endif %}",
     )
 }}
 
@@ -17,9 +16,7 @@ with
 health as (
 
     select * from {{ ref('stg_shop_health__shop_health_days') }}
-    {% if is_incremental() %}
-    where {{ ds_window_predicate('ds') }}
-    {% endif %}
+    where {{ in_window('ds') }}
 
 ),
 
@@ -28,9 +25,7 @@ ad_hours as (
     select * from {{ ref('stg_ads__ad_campaign_hours') }}
     where
         shop_id is not null
-        {% if is_incremental() %}
-        and {{ ds_window_predicate('ds') }}
-        {% endif %}
+        and {{ in_window('ds') }}
 
 ),
 
@@ -41,10 +36,8 @@ shipments as (
     where
         shop_id is not null
         and is_delivered
-        {% if is_incremental() %}
-        and {{ ds_window_predicate_with_history('ds', var('lane_lookback_days') | int) }}
-        and {{ ds_window_predicate("(delivered_at at time zone 'UTC')::date") }}
-        {% endif %}
+        and {{ in_window('ds', days_before=var('lane_lookback_days') | int) }}
+        and {{ in_window("(delivered_at at time zone 'UTC')::date") }}
 
 ),
 
@@ -69,9 +62,7 @@ negative_reviews as (
     where
         is_negative
         and order_id is not null
-        {% if is_incremental() %}
-        and {{ ds_window_predicate('ds') }}
-        {% endif %}
+        and {{ in_window('ds') }}
 
 ),
 
