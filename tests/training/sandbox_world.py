@@ -15,7 +15,7 @@ from connectors.sandbox.orders import orders_for_day
 from ops.dbt_runner import run_dbt
 from ops.settings import Settings
 from spark_jobs.statuses import status_map
-from tests.dbt.test_operator_marts import ORDER_COLUMNS, SNAPSHOT_COLUMNS, copy_rows, own_database
+from tests.dbt.test_operator_marts import ORDER_COLUMNS, SNAPSHOT_COLUMNS, copy_rows
 
 SEED = 42
 PROFILE = "small"
@@ -45,10 +45,9 @@ def order_item_rows(day: date) -> Iterator[tuple]:
             )  # fmt: skip
 
 
-def sandbox_asin_warehouse(settings: Settings, database: str, first: date, last: date) -> Settings:
-    """A fresh database with ``first..last`` of sandbox ASIN snapshots and orders, dbt-built up to
-    the baseline."""
-    own = own_database(settings, database)
+def sandbox_asin_warehouse(own: Settings, first: date, last: date) -> Settings:
+    """``own`` (a fresh warehouse database) with ``first..last`` of sandbox ASIN snapshots and orders,
+    dbt-built up to the baseline."""
     days = calendar_days(first, last)
     copy_rows(own, "asin_daily_snapshot", SNAPSHOT_COLUMNS, [r for d in days for r in snapshot_rows(d)])
     copy_rows(own, "order_item", ORDER_COLUMNS, [r for d in days for r in order_item_rows(d)])

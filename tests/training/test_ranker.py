@@ -15,6 +15,7 @@ import pytest
 
 from ops.settings import Settings
 from storage.warehouse import connect
+from tests.conftest import OwnWarehouse
 from tests.dbt.test_operator_marts import fetch
 from tests.training.sandbox_world import sandbox_asin_warehouse
 from training.factory.champion import SignatureMismatchError, load_champion
@@ -33,9 +34,12 @@ FIRST, LAST = date(2025, 4, 1), date(2025, 7, 31)
 
 
 @pytest.fixture(scope="module")
-def world(training_settings: Settings) -> Settings:
+def world(training_settings: Settings, own_warehouse: OwnWarehouse) -> Settings:
     """Sandbox ASIN history in its own warehouse database; MLflow in the training suite's database."""
-    return sandbox_asin_warehouse(training_settings, "mercator_training_ranker", FIRST, LAST)
+    mlflow = training_settings.mlflow_tracking_uri_override
+    return sandbox_asin_warehouse(
+        own_warehouse("mercator_training_ranker", mlflow_tracking_uri_override=mlflow), FIRST, LAST
+    )
 
 
 @pytest.fixture(scope="module")
