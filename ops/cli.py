@@ -82,9 +82,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_run_day(settings: Settings, args: argparse.Namespace) -> None:
     from ops.airflow_runs import run_day
-    from ops.pipeline import refuse_future_days
 
-    refuse_future_days(settings, args.ds)
     run_day(with_refresh(settings, args), args.ds)
 
 
@@ -201,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that fetch from the APIs up to a last day (``--ds`` or ``--end``).
+FETCHING = frozenset({"backfill", "ingest", "run-day"})
 # Commands that read or write the warehouse: with the stack down they say so in one line.
 NEEDS_WAREHOUSE = frozenset({"backfill", "ingest", "import", "run-day", "summary", "docs"})
 
@@ -228,6 +228,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command in PROCESSING:
             settings.check_secure()
+        if args.command in FETCHING:  # a day not over yet is refused before anything starts
+            from ops.pipeline import refuse_future_days
+
+            refuse_future_days(settings, args.ds if args.command == "run-day" else args.end)
         if args.command in NEEDS_WAREHOUSE:
             require_warehouse(settings, args.command)
         args.func(settings, args)
