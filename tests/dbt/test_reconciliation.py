@@ -96,8 +96,8 @@ def reload(settings: Settings) -> None:
 def clean(wh: Settings, manifests: dict[date, Manifest]) -> Status:
     result = build(wh)
     for name in (
-        f"accepted_values_{MODEL}_status__ok__missing_partition__ods_dwd_mismatch__dwd_postgres_mismatch"
-        "__postgres_mart_mismatch",
+        f"accepted_values_{MODEL}_status__ok__ods_quarantined__missing_partition__ods_dwd_mismatch"
+        "__dwd_postgres_mismatch__postgres_mart_mismatch",
         f"unique_combination_of_columns_{MODEL}_source_name__entity__ds",
     ):
         assert result.node(name).status == "pass", name
