@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from ops import processes
+from ops.console.service import console_service
 from ops.environment import AIRFLOW_ADMIN, airflow_login, settings_env
 from ops.pipeline import days_between, dwd_days
 from ops.processes import Service, ServiceError
@@ -115,18 +116,19 @@ def test_the_stack_listens_on_loopback_only_and_its_services_hold_no_secret(sett
             "sandbox_port": free_port(),
             "mlflow_ui_port": free_port(),
             "airflow_ui_port": free_port(),
+            "console_port": free_port(),
             "orders_api_token": SecretStr(TOKEN),
             "pii_hash_key_override": SecretStr(KEY),
         }
     )
-    services = (sandbox_service(s), mlflow_service(s), airflow_service(s))
+    services = (sandbox_service(s), mlflow_service(s), airflow_service(s), console_service(s))
     try:
         up(s, with_ui=True)
         pg = embedded_pg.status(s.pg_data_dir, s.pg_port)
         ours = descendants([pg.pid, *(processes.running_pid(service) for service in services)])
 
         listening = [address for address, pid in listeners() if pid in ours]
-        ports = {s.pg_port, s.sandbox_port, s.mlflow_ui_port, s.airflow_ui_port}
+        ports = {s.pg_port, s.sandbox_port, s.mlflow_ui_port, s.airflow_ui_port, s.console_port}
         assert {int(address.rsplit(":", 1)[1]) for address in listening} >= ports, listening
         assert all(address.startswith("127.0.0.1:") for address in listening), listening
 
