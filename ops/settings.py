@@ -7,6 +7,7 @@ variables alone (``WAREHOUSE_URL``, ``LAKE_URI``, ``SPARK_MASTER``, ``MLFLOW_TRA
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -40,19 +41,16 @@ def read_or_create_secret(path: Path, make: Callable[[], str] = lambda: secrets.
     Created under a temporary name and hard-linked into place, so concurrent first uses (parallel
     Airflow tasks) agree on one value and nobody ever reads a half-written file.
     """
-    try:
+    with contextlib.suppress(FileNotFoundError):  # made on an earlier use
         return path.read_text().strip()
-    except FileNotFoundError:
-        pass
     ensure_private_dir(path.parent)
     draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(make() + "\n")
     try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass
+        with contextlib.suppress(FileExistsError):  # another first use won: its value stands
+            os.link(draft, path)
     finally:
         draft.unlink()
     return path.read_text().strip()
